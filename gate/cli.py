@@ -1,0 +1,258 @@
+"""The command line: parse arguments, run reader → evaluator → renderers, write files
+atomically, and map errors to exit codes. The only module that exits."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import click
+
+import gate
+from gate.clock import Clock, FixedClock, SystemClock, parse_instant
+from gate.errors import (
+    AdvisoryDataError,
+    GateError,
+    InputError,
+    PolicyError,
+    ServiceError,
+    SignatureError,
+)
+from gate.fileio import dump_json, write_text_atomic
+from gate.model import DatabaseInfo
+
+EXIT_PASS = 0
+EXIT_BLOCKED = 1
+EXIT_USAGE = 2
+EXIT_INVALID_INPUT = 3
+EXIT_ADVISORY_DATA = 4
+EXIT_SIGNATURE = 5
+EXIT_SERVICE = 6
+EXIT_INTERRUPTED = 130
+
+_EXIT_FOR_ERROR: tuple[tuple[type[GateError], int], ...] = (
+    (InputError, EXIT_INVALID_INPUT),
+    (PolicyError, EXIT_INVALID_INPUT),
+    (AdvisoryDataError, EXIT_ADVISORY_DATA),
+    (SignatureError, EXIT_SIGNATURE),
+    (ServiceError, EXIT_SERVICE),
+)
+
+
+def _clock(now: str | None) -> Clock:
+    if now is None:
+        return SystemClock()
+    try:
+        return FixedClock(parse_instant(now))
+    except ValueError:
+        raise click.BadParameter(f"{now!r} is not an RFC 3339 timestamp", param_hint="--now") from None
+
+
+def _database_path(db: Path | None) -> Path:
+    from gate.advisories import default_database_path
+
+    return db if db is not None else default_database_path()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(gate.__version__, prog_name="gate")
+def cli() -> None:
+    """Promotion Gate: decide whether a Python/ML environment may be promoted.
+
+    \b
+    Exit codes: 0 promote, 1 blocked by policy, 2 usage error, 3 invalid input or policy,
+    4 advisory data unusable (missing, corrupt, too old), 5 signature or key problem,
+    6 a needed service unreachable. Codes 2-6 mean no verdict was reached.
+    """
+
+
+_DB_OPTION = click.option("--db", type=click.Path(path_type=Path, dir_okay=False), envvar="GATE_DB",
+                          help="Compiled advisory database [env: GATE_DB; default: the user cache dir].")
+_NOW_OPTION = click.option("--now", metavar="TIMESTAMP",
+                           help="Judge as of this RFC 3339 instant instead of the clock (reproducible runs).")
+
+
+@cli.command()
+@click.option("--env", "env_path", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="A virtualenv directory or a site-packages directory. Its interpreter is never run.")
+@click.option("--policy", "policy_arg", default="production", show_default=True,
+              help="Policy file, or the name of a shipped policy: sandbox, staging, production.")
+@_DB_OPTION
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False),
+              help="Write result.json and report.md into this directory.")
+@_NOW_OPTION
+def check(env_path: Path, policy_arg: str, db: Path | None, out: Path | None, now: str | None) -> int:
+    """Check an environment against a stage policy and the advisory database."""
+    from gate.advisories import AdvisoryDatabase
+    from gate.policy import load_policy, resolve_policy_argument
+    from gate.policy.evaluate import evaluate
+    from gate.report import render_markdown, result_document, summary_lines
+    from gate.sources import reader_for_environment
+
+    clock = _clock(now)
+    policy = load_policy(resolve_policy_argument(policy_arg))
+    environment = reader_for_environment(env_path).read(env_path, target=None)
+    matches = []
+    database_info = None
+    if policy.vulnerabilities is not None:
+        with AdvisoryDatabase.open(_database_path(db)) as database:
+            database_info = database.info
+            matches = database.matches(environment.packages)
+    decision = evaluate(environment=environment, policy=policy, matches=matches, database=database_info,
+                        now=clock.now())
+    if out is not None:
+        outputs = {
+            "result.json": dump_json(result_document(decision)),
+            "report.md": render_markdown(decision),
+        }
+        for name, text in outputs.items():
+            _write(out / name, text)
+    for line in summary_lines(decision):
+        click.echo(line)
+    return EXIT_BLOCKED if decision.blocking else EXIT_PASS
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        write_text_atomic(path, text)
+    except OSError as error:
+        raise InputError(f"cannot write output: {error.strerror}", where=path) from None
+
+
+@cli.group()
+def db() -> None:
+    """Manage the offline advisory database."""
+
+
+@db.command("import")
+@click.argument("source", type=click.Path(path_type=Path, exists=True))
+@_DB_OPTION
+@_NOW_OPTION
+def db_import(source: Path, db: Path | None, now: str | None) -> int:
+    """Compile OSV records (a directory of YAML/JSON at any depth, or a zip) into the database.
+
+    The previous database stays intact if the import fails."""
+    from gate.advisories import import_database
+
+    path = _database_path(db)
+    info = import_database(source, path, now=_clock(now).now())
+    _echo_info(path, info, now=None)
+    return EXIT_PASS
+
+
+@db.command("update")
+@click.option("--url", default=None, help="Where to download OSV's PyPI all.zip from (an internal mirror).")
+@_DB_OPTION
+@_NOW_OPTION
+def db_update(url: str | None, db: Path | None, now: str | None) -> int:
+    """Download OSV's PyPI advisories (all.zip) and import them."""
+    import tempfile
+
+    from gate.advisories import OSV_PYPI_ALL_ZIP, download, import_database
+
+    path = _database_path(db)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    source_url = url or OSV_PYPI_ALL_ZIP
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=".gate-download-") as folder:
+        archive = Path(folder) / "all.zip"
+        with click.progressbar(length=0, label=f"downloading {source_url}", file=sys.stderr,
+                               show_pos=True) as bar:
+            def progress(done: int, total: int | None) -> None:
+                if total:
+                    bar.length = total
+                bar.update(done - bar.pos)
+
+            download(source_url, archive, progress=progress)
+        info = import_database(archive, path, now=_clock(now).now(), source_label=source_url)
+    _echo_info(path, info, now=None)
+    return EXIT_PASS
+
+
+@db.command("info")
+@_DB_OPTION
+@_NOW_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print the information as JSON.")
+def db_info(db: Path | None, now: str | None, as_json: bool) -> int:
+    """Show the database's source, record count, newest record, digest and age."""
+    from gate.advisories import AdvisoryDatabase
+
+    path = _database_path(db)
+    with AdvisoryDatabase.open(path) as database:
+        info = database.info
+    _echo_info(path, info, now=_clock(now), as_json=as_json)
+    return EXIT_PASS
+
+
+def _echo_info(path: Path, info: DatabaseInfo, *, now: Clock | None, as_json: bool = False) -> None:
+    age_days = None
+    if now is not None and info.newest_modified is not None:
+        age_days = int((now.now() - parse_instant(info.newest_modified)).total_seconds() // 86400)
+    document = {
+        "database": str(path), "source": info.source, "records": info.records,
+        "newest_modified": info.newest_modified, "digest": info.digest, "imported_at": info.imported_at,
+    }
+    if now is not None:
+        document["age_days"] = age_days
+    if as_json:
+        click.echo(dump_json(document), nl=False)
+        return
+    for key, value in document.items():
+        click.echo(f"{key + ':':<16} {value}")
+
+
+@cli.group()
+def policy() -> None:
+    """Inspect and validate policy files."""
+
+
+@policy.command("schema")
+def policy_schema() -> int:
+    """Print the JSON Schema that policy files are validated against."""
+    from gate.policy import POLICY_SCHEMA
+
+    click.echo(dump_json(POLICY_SCHEMA), nl=False)
+    return EXIT_PASS
+
+
+@policy.command("check")
+@click.argument("policy_arg", metavar="POLICY")
+def policy_check(policy_arg: str) -> int:
+    """Validate a policy (and what it extends) and print the effective merged policy."""
+    import yaml
+
+    from gate.policy import load_policy, resolve_policy_argument
+
+    loaded = load_policy(resolve_policy_argument(policy_arg))
+    click.echo(f"# {loaded.path}: valid; digest {loaded.digest}")
+    click.echo(yaml.safe_dump(loaded.effective, sort_keys=False, allow_unicode=True), nl=False)
+    return EXIT_PASS
+
+
+def main(argv: list[str] | None = None) -> NoReturn:
+    """Run the CLI and exit with the documented code; never a traceback for a known failure."""
+    try:
+        code = cli.main(args=argv, prog_name="gate", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("gate: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    except click.exceptions.Exit as exit_:
+        sys.exit(exit_.exit_code)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except GateError as error:
+        click.echo(f"gate: error: {error.diagnostic()}", err=True)
+        sys.exit(_exit_code(error))
+    except KeyboardInterrupt:
+        click.echo("gate: interrupted", err=True)
+        sys.exit(EXIT_INTERRUPTED)
+    sys.exit(code if isinstance(code, int) else EXIT_PASS)
+
+
+def _exit_code(error: GateError) -> int:
+    for family, code in _EXIT_FOR_ERROR:
+        if isinstance(error, family):
+            return code
+    return EXIT_INVALID_INPUT
+

@@ -1,0 +1,240 @@
+"""Core types. Frozen, keyword-only and slotted: built once by a reader or the evaluator,
+then only read. Names are PEP 503-normalised at construction by the readers; collections
+are tuples sorted so that equal inputs give equal objects (and equal digests)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+from dataclasses import dataclass, field
+
+
+class SourceKind(enum.StrEnum):
+    INDEX = "index"
+    VCS = "vcs"
+    URL = "url"
+    PATH = "path"
+    EDITABLE = "editable"
+    CHANNEL = "channel"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Source:
+    """Where an artifact came from: an index URL, a VCS URL and commit, a path, a conda channel."""
+
+    kind: SourceKind
+    url: str | None = None
+    commit: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Location:
+    """The file (and line, when the format has lines) that declared a package."""
+
+    file: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        return self.file if self.line is None else f"{self.file}:{self.line}"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LicenseFields:
+    """The raw licence metadata, kept verbatim so reports can show what a verdict rests on."""
+
+    expression: str | None = None  # PEP 639 License-Expression
+    text: str | None = None  # the legacy License field
+    classifiers: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Package:
+    name: str  # PEP 503-normalised
+    version: str | None  # as declared; None when unpinned
+    specifier: str | None = None  # the requirement when unpinned
+    ecosystem: str = "pypi"  # "pypi" or "conda"
+    pypi_name: str | None = None  # name to match PyPI advisories under; None: never matched
+    source: Source = Source(kind=SourceKind.UNKNOWN)
+    hashes: tuple[tuple[str, str], ...] = ()  # sorted (algorithm, hex digest)
+    marker: str | None = None
+    group: str = "runtime"
+    location: Location | None = None
+    license: LicenseFields = LicenseFields()
+    requires: tuple[str, ...] = ()  # Requires-Dist, verbatim
+    installer: str | None = None
+
+    @property
+    def pinned(self) -> bool:
+        return self.version is not None
+
+    @property
+    def label(self) -> str:
+        return f"{self.name}=={self.version}" if self.version is not None else f"{self.name} {self.specifier or '(unpinned)'}"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Target:
+    """The interpreter and platform an environment is (or will be) installed for."""
+
+    python: str | None = None
+    platform: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Environment:
+    source: str  # the path that was read (venv, site-packages, lockfiles joined by ", ")
+    kind: str  # reader name: "venv", "site-packages", ...
+    target: Target
+    packages: tuple[Package, ...]
+    digest: str = field(default="")
+
+    @staticmethod
+    def create(*, source: str, kind: str, target: Target, packages: list[Package] | tuple[Package, ...]) -> Environment:
+        ordered = tuple(sorted(packages, key=lambda p: (p.ecosystem, p.name, p.version or "", p.marker or "")))
+        return Environment(source=source, kind=kind, target=target, packages=ordered, digest=environment_digest(ordered))
+
+
+def environment_digest(packages: tuple[Package, ...]) -> str:
+    """sha256 over sorted ``ecosystem:name==version`` lines plus the artifact hashes where known.
+
+    It identifies *what* is installed, not where: paths, install times and interpreter
+    locations stay out so that the same pins give the same digest on any machine."""
+    lines = []
+    for package in packages:
+        pin = package.version if package.version is not None else f"({package.specifier or ''})"
+        hashes = ",".join(f"{algo}:{value}" for algo, value in package.hashes)
+        lines.append(f"{package.ecosystem}:{package.name}=={pin} {hashes}".rstrip())
+    lines.sort()
+    return "sha256:" + hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
+
+
+class Level(enum.StrEnum):
+    """Severity levels, ordered by :data:`LEVEL_RANK`. ``malicious`` outranks everything."""
+
+    MALICIOUS = "malicious"
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    UNKNOWN = "unknown"
+
+
+LEVEL_RANK: dict[Level, int] = {
+    Level.UNKNOWN: 0,
+    Level.LOW: 1,
+    Level.MEDIUM: 2,
+    Level.HIGH: 3,
+    Level.CRITICAL: 4,
+    Level.MALICIOUS: 5,
+}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Severity:
+    level: Level
+    score: float | None = None
+    vector: str | None = None  # the CVSS vector the score came from
+    origin: str | None = None  # "CVSS_V3", "database_specific", ...
+
+
+UNKNOWN_SEVERITY = Severity(level=Level.UNKNOWN)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Advisory:
+    id: str
+    aliases: tuple[str, ...] = ()  # sorted; never contains ``id``
+    summary: str = ""
+    severity: Severity = UNKNOWN_SEVERITY
+    fixed: tuple[str, ...] = ()  # fix versions across every affected entry and range, PEP 440-sorted
+    malicious: bool = False
+    withdrawn: str | None = None
+    modified: str | None = None
+    published: str | None = None
+    url: str | None = None
+
+    @property
+    def ids(self) -> tuple[str, ...]:
+        return (self.id, *self.aliases)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Match:
+    """An advisory that applies to a package. ``uncertain`` says why the match is not exact
+    (an unparsable version on either side): the gate then assumes affected and says so."""
+
+    advisory: Advisory
+    package: Package
+    uncertain: str | None = None
+
+
+class Status(enum.StrEnum):
+    BLOCKING = "blocking"
+    WAIVED = "waived"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Waiver:
+    id: str
+    reason: str
+    owner: str
+    expires: dt.date
+    package: str | None = None  # normalised name scope
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Finding:
+    advisory: Advisory
+    package: Package
+    status: Status
+    waiver: Waiver | None = None
+    uncertain: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Violation:
+    rule: str  # "packages.deny", "vulnerabilities.waivers", ...
+    detail: str
+    status: Status
+    package: Package | None = None
+
+
+class Verdict(enum.StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PolicyInfo:
+    path: str
+    digest: str
+    stage: str | None
+    effective: dict  # the merged policy, as plain data
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DatabaseInfo:
+    source: str
+    digest: str
+    records: int
+    newest_modified: str | None
+    imported_at: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Decision:
+    verdict: Verdict
+    environment: Environment
+    policy: PolicyInfo
+    database: DatabaseInfo | None  # None when the policy checks no vulnerabilities
+    findings: tuple[Finding, ...]
+    violations: tuple[Violation, ...]
+    checked_at: dt.datetime
+    notes: tuple[str, ...] = ()  # facts the reader should know that are not rule outcomes
+
+    @property
+    def blocking(self) -> tuple[Finding | Violation, ...]:
+        return tuple(x for x in (*self.findings, *self.violations) if x.status is Status.BLOCKING)

@@ -1,0 +1,40 @@
+"""Judge an environment: run every rule, then decide. Pure: no I/O, the clock is passed in."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from gate.model import DatabaseInfo, Decision, Environment, Match, PolicyInfo, Status, Verdict
+from gate.policy.model import Policy
+from gate.policy.rules.advisory_db import AdvisoryDbRule
+from gate.policy.rules.base import Context, Rule
+from gate.policy.rules.packages import DenyRule
+from gate.policy.rules.vulnerabilities import VulnerabilityRule
+
+# The registry of rules, in report order. A new policy section adds one line here.
+RULES: tuple[Rule, ...] = (AdvisoryDbRule(), VulnerabilityRule(), DenyRule())
+
+
+def evaluate(*, environment: Environment, policy: Policy, matches: Sequence[Match],
+             database: DatabaseInfo | None, now: dt.datetime) -> Decision:
+    context = Context(environment=environment, policy=policy, matches=tuple(matches), database=database, now=now)
+    findings = []
+    violations = []
+    notes = []
+    for rule in RULES:
+        outcome = rule.check(context)
+        findings.extend(outcome.findings)
+        violations.extend(outcome.violations)
+        notes.extend(outcome.notes)
+    blocked = any(item.status is Status.BLOCKING for item in (*findings, *violations))
+    return Decision(
+        verdict=Verdict.FAIL if blocked else Verdict.PASS,
+        environment=environment,
+        policy=PolicyInfo(path=policy.path, digest=policy.digest, stage=policy.stage, effective=policy.effective),
+        database=database,
+        findings=tuple(findings),
+        violations=tuple(violations),
+        checked_at=now,
+        notes=tuple(notes),
+    )

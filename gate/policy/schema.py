@@ -1,0 +1,102 @@
+"""The JSON Schema of policy files, the single source of truth for what a policy may say.
+
+`gate policy schema` prints it so editors and CI linters can validate policies too. Every
+object sets ``additionalProperties: false``: a misspelt key is an error, never a silently
+ignored rule."""
+
+from __future__ import annotations
+
+from typing import Any
+
+SCHEMA_ID = "https://promotion-gate.dev/schemas/policy-v1.json"
+
+_LEVELS = ["critical", "high", "medium", "low"]
+_BLOCK_OR_WARN = ["block", "warn"]
+_DATE_PATTERN = r"^\d{4}-\d{2}-\d{2}$"
+
+POLICY_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": SCHEMA_ID,
+    "title": "Promotion Gate policy",
+    "description": "Declarative rules a candidate environment must meet to be promoted to a stage.",
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "extends": {
+            "description": "A parent policy: a path relative to this file, or the name of a shipped "
+            "policy (sandbox, staging, production). Maps merge by key; lists replace.",
+            "type": "string",
+            "minLength": 1,
+        },
+        "stage": {"description": "The stage this policy guards.", "type": "string", "minLength": 1},
+        "advisory_db": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "max_age_days": {
+                    "description": "Refuse to judge (exit 4) when the newest advisory record is older than this.",
+                    "type": "integer",
+                    "minimum": 0,
+                },
+            },
+        },
+        "vulnerabilities": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "block_at": {
+                    "description": "Findings at or above this severity block; lower ones are warnings.",
+                    "enum": _LEVELS,
+                },
+                "unknown_severity": {
+                    "description": "What a finding with no usable severity does.",
+                    "enum": _BLOCK_OR_WARN,
+                },
+                "uncertain_match": {
+                    "description": "What a finding does when a version could not be parsed as PEP 440 "
+                    "(on the package or in the advisory range) and the gate had to assume 'affected'.",
+                    "enum": _BLOCK_OR_WARN,
+                },
+                "waivers": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["id", "reason", "owner", "expires"],
+                        "properties": {
+                            "id": {"description": "Advisory ID or any alias.", "type": "string", "minLength": 1},
+                            "package": {"description": "Limit the waiver to this package.", "type": "string", "minLength": 1},
+                            "reason": {"type": "string", "minLength": 1},
+                            "owner": {"type": "string", "minLength": 1},
+                            "expires": {
+                                "description": "Last day the waiver applies (YYYY-MM-DD).",
+                                "type": "string",
+                                "pattern": _DATE_PATTERN,
+                            },
+                        },
+                    },
+                },
+            },
+        },
+        "packages": {
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "deny": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["name", "reason"],
+                        "properties": {
+                            "name": {"type": "string", "minLength": 1},
+                            "versions": {"description": "A PEP 440 specifier; absent means every version.",
+                                         "type": "string", "minLength": 1},
+                            "reason": {"type": "string", "minLength": 1},
+                        },
+                    },
+                },
+            },
+        },
+    },
+}

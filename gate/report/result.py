@@ -1,0 +1,115 @@
+"""``result.json``: the public, versioned, machine-readable verdict.
+
+Its shape is documented in ``docs/result-json.md``; change it only with a new
+``schema_version``. Everything here is plain data derived from the Decision alone."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from packaging.version import InvalidVersion, Version
+
+import gate
+from gate.clock import format_instant
+from gate.model import Decision, Finding, Status, Violation
+
+SCHEMA_VERSION = 1
+
+
+def fix_hint(finding: Finding) -> str | None:
+    """The lowest fixed version above the installed one: the smallest upgrade that helps."""
+    version = finding.package.version
+    if version is None:
+        return None
+    try:
+        current = Version(version)
+    except InvalidVersion:
+        return None
+    candidates = []
+    for text in finding.advisory.fixed:
+        try:
+            fixed = Version(text)
+        except InvalidVersion:
+            continue
+        if fixed > current:
+            candidates.append((fixed, text))
+    return min(candidates)[1] if candidates else None
+
+
+def finding_document(finding: Finding) -> dict[str, Any]:
+    advisory = finding.advisory
+    waiver = finding.waiver
+    return {
+        "id": advisory.id,
+        "aliases": list(advisory.aliases),
+        "package": finding.package.name,
+        "version": finding.package.version,
+        "location": None if finding.package.location is None else str(finding.package.location),
+        "severity": advisory.severity.level.value,
+        "score": advisory.severity.score,
+        "vector": advisory.severity.vector,
+        "summary": advisory.summary,
+        "url": advisory.url,
+        "fixed_in": list(advisory.fixed),
+        "fix": fix_hint(finding),
+        "status": finding.status.value,
+        "uncertain": finding.uncertain,
+        "waiver": None if waiver is None else {
+            "id": waiver.id, "package": waiver.package, "reason": waiver.reason,
+            "owner": waiver.owner, "expires": waiver.expires.isoformat(),
+        },
+    }
+
+
+def violation_document(violation: Violation) -> dict[str, Any]:
+    return {
+        "rule": violation.rule,
+        "package": None if violation.package is None else violation.package.name,
+        "version": None if violation.package is None else violation.package.version,
+        "location": None if violation.package is None or violation.package.location is None
+        else str(violation.package.location),
+        "detail": violation.detail,
+        "status": violation.status.value,
+    }
+
+
+def counts(decision: Decision) -> dict[str, int]:
+    items = (*decision.findings, *decision.violations)
+    return {
+        "blocking": sum(1 for x in items if x.status is Status.BLOCKING),
+        "waived": sum(1 for x in items if x.status is Status.WAIVED),
+        "warnings": sum(1 for x in items if x.status is Status.WARNING),
+        "findings": len(decision.findings),
+        "violations": len(decision.violations),
+    }
+
+
+def result_document(decision: Decision) -> dict[str, Any]:
+    environment = decision.environment
+    database = decision.database
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "promotion-gate", "version": gate.__version__},
+        "decision": decision.verdict.value,
+        "checked_at": format_instant(decision.checked_at),
+        "stage": decision.policy.stage,
+        "environment": {
+            "source": environment.source,
+            "kind": environment.kind,
+            "digest": environment.digest,
+            "packages": len(environment.packages),
+            "target": {"python": environment.target.python, "platform": environment.target.platform},
+        },
+        "policy": {"path": decision.policy.path, "digest": decision.policy.digest, "stage": decision.policy.stage},
+        "advisory_db": None if database is None else {
+            "source": database.source,
+            "digest": database.digest,
+            "records": database.records,
+            "newest_modified": database.newest_modified,
+            "imported_at": database.imported_at,
+        },
+        "summary": counts(decision),
+        "findings": [finding_document(f) for f in decision.findings],
+        "violations": [violation_document(v) for v in decision.violations],
+        "notes": list(decision.notes),
+    }
