@@ -15,7 +15,7 @@ from markupsafe import Markup
 from gate.clock import format_instant
 from gate.model import Decision, Finding, Status, Violation
 from gate.report.escape import advisory_link, markdown_text
-from gate.report.result import counts, fix_hint
+from gate.report.result import by_severity, counts, fix_hint
 
 SUMMARY_LIMIT = 160
 
@@ -85,7 +85,7 @@ def render_markdown(decision: Decision) -> str:
     template = _environment().get_template("report.md.j2")
 
     def of(items: tuple[Finding, ...] | tuple[Violation, ...], status: Status) -> list[Any]:
-        return [item for item in items if item.status is status]
+        return by_severity(item for item in items if item.status is status)
 
     return template.render(
         decision=decision,

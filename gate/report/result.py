@@ -5,13 +5,16 @@ Its shape is documented in ``docs/result-json.md``; change it only with a new
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
 from packaging.version import InvalidVersion, Version
 
 import gate
 from gate.clock import format_instant
-from gate.model import Decision, Finding, Status, Violation
+from gate.model import LEVEL_RANK, Decision, Finding, Status, Violation
+
+T = TypeVar("T", Finding, Violation)
 
 SCHEMA_VERSION = 1
 
@@ -71,6 +74,19 @@ def violation_document(violation: Violation) -> dict[str, Any]:
         "detail": violation.detail,
         "status": violation.status.value,
     }
+
+
+def by_severity(items: Iterable[T]) -> list[T]:
+    """Most severe first, then by package and ID: the order a reviewer reads in."""
+
+    def key(item: Finding | Violation) -> tuple[int, str, str, str]:
+        if isinstance(item, Finding):
+            return (-LEVEL_RANK[item.advisory.severity.level], item.package.name, item.package.version or "",
+                    item.advisory.id)
+        package = item.package
+        return (1, package.name if package else "", package.version or "" if package else "", item.detail)
+
+    return sorted(items, key=key)
 
 
 def counts(decision: Decision) -> dict[str, int]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from gate.model import Decision, Finding, Status, Violation
 from gate.report.escape import terminal_text
-from gate.report.result import counts, fix_hint
+from gate.report.result import by_severity, counts, fix_hint
 
 MAX_LINES = 20
 
@@ -33,7 +33,10 @@ def summary_lines(decision: Decision) -> list[str]:
     if decision.database is not None:
         head += f", {decision.database.records} advisories"
     lines = [terminal_text(head)]
-    blocking = [item for item in (*decision.findings, *decision.violations) if item.status is Status.BLOCKING]
+    blocking: list[Finding | Violation] = [
+        *by_severity(f for f in decision.findings if f.status is Status.BLOCKING),
+        *by_severity(v for v in decision.violations if v.status is Status.BLOCKING),
+    ]
     for item in blocking[:MAX_LINES]:
         body = _finding_line(item) if isinstance(item, Finding) else _violation_line(item)
         lines.append(f"  blocking  {body}")

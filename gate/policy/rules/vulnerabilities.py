@@ -81,7 +81,7 @@ def _merge_cluster(package: Package, cluster: list[Match]) -> Match:
     primary = records[0]
     ids = {identifier for record in records for identifier in record.ids}
     severity = max((r.severity for r in records), key=_severity_key)
-    fixed = sorted({v for r in records for v in r.fixed}, key=_version_key)
+    fixed = sorted({v for r in records for v in r.fixed}, key=lambda v: (_version_key(v), v))
     uncertain = [m.uncertain for m in cluster if m.uncertain]
     advisory = Advisory(
         id=primary.id,
