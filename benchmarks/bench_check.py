@@ -54,7 +54,7 @@ def main() -> None:
     from gate.report import render_markdown, result_document
     from gate.sources import reader_for_environment
 
-    now = dt.datetime(2026, 7, 24, tzinfo=dt.timezone.utc)
+    now = dt.datetime(2026, 7, 24, tzinfo=dt.UTC)
     work = Path(tempfile.mkdtemp(prefix="gate-bench-"))
     db = work / "advisories.sqlite3"
     for label, snapshot in SNAPSHOTS.items():

@@ -14,7 +14,7 @@ class Clock(Protocol):
 
 class SystemClock:
     def now(self) -> dt.datetime:
-        return dt.datetime.now(dt.timezone.utc)
+        return dt.datetime.now(dt.UTC)
 
 
 class FixedClock:
@@ -23,7 +23,7 @@ class FixedClock:
     def __init__(self, instant: dt.datetime) -> None:
         if instant.tzinfo is None:
             raise ValueError("FixedClock needs an aware datetime")
-        self._instant = instant.astimezone(dt.timezone.utc)
+        self._instant = instant.astimezone(dt.UTC)
 
     def now(self) -> dt.datetime:
         return self._instant
@@ -33,10 +33,10 @@ def parse_instant(text: str) -> dt.datetime:
     """Parse an RFC 3339 / ISO 8601 timestamp (``Z`` allowed) into an aware UTC datetime."""
     value = dt.datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
     if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.timezone.utc)
-    return value.astimezone(dt.timezone.utc)
+        value = value.replace(tzinfo=dt.UTC)
+    return value.astimezone(dt.UTC)
 
 
 def format_instant(instant: dt.datetime) -> str:
     """``2026-11-26T01:30:05Z``: second precision, UTC, the form every output uses."""
-    return instant.astimezone(dt.timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return instant.astimezone(dt.UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")

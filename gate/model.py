@@ -8,6 +8,7 @@ import datetime as dt
 import enum
 import hashlib
 from dataclasses import dataclass, field
+from typing import Any
 
 
 class SourceKind(enum.StrEnum):
@@ -71,7 +72,9 @@ class Package:
 
     @property
     def label(self) -> str:
-        return f"{self.name}=={self.version}" if self.version is not None else f"{self.name} {self.specifier or '(unpinned)'}"
+        if self.version is not None:
+            return f"{self.name}=={self.version}"
+        return f"{self.name} {self.specifier or '(unpinned)'}"
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -91,9 +94,11 @@ class Environment:
     digest: str = field(default="")
 
     @staticmethod
-    def create(*, source: str, kind: str, target: Target, packages: list[Package] | tuple[Package, ...]) -> Environment:
+    def create(*, source: str, kind: str, target: Target,
+               packages: list[Package] | tuple[Package, ...]) -> Environment:
         ordered = tuple(sorted(packages, key=lambda p: (p.ecosystem, p.name, p.version or "", p.marker or "")))
-        return Environment(source=source, kind=kind, target=target, packages=ordered, digest=environment_digest(ordered))
+        return Environment(source=source, kind=kind, target=target, packages=ordered,
+                           digest=environment_digest(ordered))
 
 
 def environment_digest(packages: tuple[Package, ...]) -> str:
@@ -212,7 +217,7 @@ class PolicyInfo:
     path: str
     digest: str
     stage: str | None
-    effective: dict  # the merged policy, as plain data
+    effective: dict[str, Any]  # the merged policy, as plain data
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -236,5 +241,9 @@ class Decision:
     notes: tuple[str, ...] = ()  # facts the reader should know that are not rule outcomes
 
     @property
+    def items(self) -> tuple[Finding | Violation, ...]:
+        return (*self.findings, *self.violations)
+
+    @property
     def blocking(self) -> tuple[Finding | Violation, ...]:
-        return tuple(x for x in (*self.findings, *self.violations) if x.status is Status.BLOCKING)
+        return tuple(x for x in self.items if x.status is Status.BLOCKING)

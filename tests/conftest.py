@@ -49,7 +49,7 @@ def snapshot_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from gate.advisories import import_database
 
     path = tmp_path_factory.mktemp("snapshot") / "advisories.sqlite3"
-    import_database(SNAPSHOT_YAML_ZIP, path, now=dt.datetime(2026, 7, 24, tzinfo=dt.timezone.utc))
+    import_database(SNAPSHOT_YAML_ZIP, path, now=dt.datetime(2026, 7, 24, tzinfo=dt.UTC))
     return path
 
 
@@ -61,5 +61,5 @@ def example_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from gate.advisories import import_database
 
     path = tmp_path_factory.mktemp("example") / "advisories.sqlite3"
-    import_database(ASSETS / "example" / "advisories", path, now=dt.datetime(2026, 11, 26, tzinfo=dt.timezone.utc))
+    import_database(ASSETS / "example" / "advisories", path, now=dt.datetime(2026, 11, 26, tzinfo=dt.UTC))
     return path

@@ -6,7 +6,7 @@ import datetime as dt
 
 from gate.model import Advisory, DatabaseInfo, Environment, Level, Location, Match, Package, Severity, Target
 
-NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.timezone.utc)
+NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)
 
 
 def package(name: str, version: str | None = "1.0", **kwargs: object) -> Package:

@@ -542,6 +542,8 @@ class AdvisoryDatabase:
                 "SELECT name, entries FROM packages WHERE name IN (SELECT value FROM json_each(?))",
                 (json.dumps(sorted(wanted)),),
             ).fetchall()
+        except sqlite3.ProgrammingError:
+            raise  # used after close(): a bug, not bad data
         except sqlite3.DatabaseError as error:
             raise AdvisoryDataError(f"advisory database unreadable ({error})", where=self._path) from None
         hits: list[tuple[Package, int, str | None]] = []
@@ -575,6 +577,8 @@ class AdvisoryDatabase:
                 "SELECT ref, data FROM advisories WHERE ref IN (SELECT value FROM json_each(?))",
                 (json.dumps(sorted(refs)),),
             ).fetchall()
+        except sqlite3.ProgrammingError:
+            raise  # used after close(): a bug, not bad data
         except sqlite3.DatabaseError as error:
             raise AdvisoryDataError(f"advisory database unreadable ({error})", where=self._path) from None
         try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from gate.model import DatabaseInfo, Decision, Environment, Match, PolicyInfo, Status, Verdict
+from gate.model import DatabaseInfo, Decision, Environment, Finding, Match, PolicyInfo, Status, Verdict, Violation
 from gate.policy.model import Policy
 from gate.policy.rules.advisory_db import AdvisoryDbRule
 from gate.policy.rules.base import Context, Rule
@@ -19,15 +19,16 @@ RULES: tuple[Rule, ...] = (AdvisoryDbRule(), VulnerabilityRule(), DenyRule())
 def evaluate(*, environment: Environment, policy: Policy, matches: Sequence[Match],
              database: DatabaseInfo | None, now: dt.datetime) -> Decision:
     context = Context(environment=environment, policy=policy, matches=tuple(matches), database=database, now=now)
-    findings = []
-    violations = []
-    notes = []
+    findings: list[Finding] = []
+    violations: list[Violation] = []
+    notes: list[str] = []
     for rule in RULES:
         outcome = rule.check(context)
         findings.extend(outcome.findings)
         violations.extend(outcome.violations)
         notes.extend(outcome.notes)
-    blocked = any(item.status is Status.BLOCKING for item in (*findings, *violations))
+    blocked = any(f.status is Status.BLOCKING for f in findings) or any(
+        v.status is Status.BLOCKING for v in violations)
     return Decision(
         verdict=Verdict.FAIL if blocked else Verdict.PASS,
         environment=environment,

@@ -65,7 +65,8 @@ POLICY_SCHEMA: dict[str, Any] = {
                         "required": ["id", "reason", "owner", "expires"],
                         "properties": {
                             "id": {"description": "Advisory ID or any alias.", "type": "string", "minLength": 1},
-                            "package": {"description": "Limit the waiver to this package.", "type": "string", "minLength": 1},
+                            "package": {"description": "Limit the waiver to this package.",
+                                        "type": "string", "minLength": 1},
                             "reason": {"type": "string", "minLength": 1},
                             "owner": {"type": "string", "minLength": 1},
                             "expires": {

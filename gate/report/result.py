@@ -90,7 +90,7 @@ def by_severity(items: Iterable[T]) -> list[T]:
 
 
 def counts(decision: Decision) -> dict[str, int]:
-    items = (*decision.findings, *decision.violations)
+    items = decision.items
     return {
         "blocking": sum(1 for x in items if x.status is Status.BLOCKING),
         "waived": sum(1 for x in items if x.status is Status.WAIVED),

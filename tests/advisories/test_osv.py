@@ -11,7 +11,6 @@ import yaml
 from gate.advisories import canonical_json, normalise_timestamp, parse_record
 from gate.advisories.osv import AffectedPackage
 from gate.errors import AdvisoryDataError
-
 from tests.advisories.helpers import JSON_RECORDS, YAML_CHECKOUT
 
 

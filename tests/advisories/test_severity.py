@@ -7,7 +7,6 @@ import pytest
 
 from gate.advisories import cvss_score, level_for_score, parse_record, record_severity
 from gate.model import Level, Severity
-
 from tests.advisories.helpers import JSON_RECORDS
 
 

@@ -83,7 +83,8 @@ def test_misspelt_key_says_did_you_mean(tmp_path: Path) -> None:
 
 def test_misspelt_section(tmp_path: Path) -> None:
     path = write(tmp_path, "vulnerabilites:\n  block_at: high\n")
-    assert error_for(path) == f"{path}:1: vulnerabilites: unknown key 'vulnerabilites' (did you mean 'vulnerabilities'?)"
+    assert error_for(path) == (f"{path}:1: vulnerabilites: unknown key 'vulnerabilites' "
+                               "(did you mean 'vulnerabilities'?)")
 
 
 def test_unknown_key_without_close_match_lists_allowed(tmp_path: Path) -> None:

@@ -6,7 +6,6 @@ every alias, and a waiver written against any of those IDs covers it."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
@@ -52,26 +51,31 @@ def merge_matches(matches: Iterable[Match]) -> list[Match]:
         by_package[match.package].append(match)
     merged: list[Match] = []
     for package, group in by_package.items():
-        parent = list(range(len(group)))
-
-        def find(index: int) -> int:
-            while parent[index] != index:
-                parent[index] = parent[parent[index]]
-                index = parent[index]
-            return index
-
-        owner: dict[str, int] = {}
-        for index, match in enumerate(group):
-            for identifier in match.advisory.ids:
-                if identifier in owner:
-                    parent[find(index)] = find(owner[identifier])
-                else:
-                    owner[identifier] = index
-        clusters: dict[int, list[Match]] = defaultdict(list)
-        for index, match in enumerate(group):
-            clusters[find(index)].append(match)
-        merged.extend(_merge_cluster(package, cluster) for cluster in clusters.values())
+        merged.extend(_merge_cluster(package, cluster) for cluster in _clusters(group))
     return merged
+
+
+def _clusters(group: list[Match]) -> list[list[Match]]:
+    """Union-find over shared IDs: records linked through any chain of aliases end up together."""
+    parent = list(range(len(group)))
+
+    def find(index: int) -> int:
+        while parent[index] != index:
+            parent[index] = parent[parent[index]]
+            index = parent[index]
+        return index
+
+    owner: dict[str, int] = {}
+    for index, match in enumerate(group):
+        for identifier in match.advisory.ids:
+            if identifier in owner:
+                parent[find(index)] = find(owner[identifier])
+            else:
+                owner[identifier] = index
+    clusters: dict[int, list[Match]] = defaultdict(list)
+    for index, match in enumerate(group):
+        clusters[find(index)].append(match)
+    return list(clusters.values())
 
 
 def _merge_cluster(package: Package, cluster: list[Match]) -> Match:

@@ -121,7 +121,7 @@ def test_expired_waiver_is_a_violation_and_does_not_apply(tmp_path: Path) -> Non
         "vulnerabilities.waivers", Status.BLOCKING,
         "waiver for CVE-9 expired on 2026-11-25 (owner sec@example.com): renew it or fix the package")]
     # the expiry day itself is still covered
-    on_the_day = run(tmp_path, text, adv, now=dt.datetime(2026, 11, 25, 23, 59, tzinfo=dt.timezone.utc))
+    on_the_day = run(tmp_path, text, adv, now=dt.datetime(2026, 11, 25, 23, 59, tzinfo=dt.UTC))
     assert [f.status for f in on_the_day.findings] == [Status.WAIVED]
 
 
