@@ -149,7 +149,8 @@ def db_update(url: str | None, db: Path | None, now: str | None) -> int:
     """Download OSV's PyPI advisories (all.zip) and import them."""
     import tempfile
 
-    from gate.advisories import OSV_PYPI_ALL_ZIP, download, import_database
+    from gate.advisories import import_database
+    from gate.advisories.download import OSV_PYPI_ALL_ZIP, download
 
     path = _database_path(db)
     path.parent.mkdir(parents=True, exist_ok=True)

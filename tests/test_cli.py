@@ -137,3 +137,60 @@ def test_version(gate: Gate) -> None:
 @pytest.mark.parametrize("args", [("check",), ("nonsense",)])
 def test_usage_errors_exit_2(gate: Gate, args: tuple[str, ...]) -> None:
     assert gate(*args).code == 2
+
+
+@pytest.fixture
+def served_zip(tmp_path: Path):  # type: ignore[no-untyped-def]
+    """An all.zip of the example advisories, served on loopback like OSV's bucket."""
+    import functools
+    import threading
+    import zipfile
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    root = tmp_path / "www"
+    root.mkdir()
+    with zipfile.ZipFile(root / "all.zip", "w") as archive:
+        for record in sorted((ASSETS / "example" / "advisories").glob("*.json")):
+            archive.write(record, record.name)
+    class QuietHandler(SimpleHTTPRequestHandler):
+        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
+            pass
+
+    handler = functools.partial(QuietHandler, directory=str(root))
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_db_update_downloads_and_imports(gate: Gate, served_zip: str, tmp_path: Path) -> None:
+    db = tmp_path / "cache" / "db.sqlite3"
+    run = gate("db", "update", "--url", f"{served_zip}/all.zip", "--db", db)
+    assert run.code == 0, run.err
+    assert f"source:          {served_zip}/all.zip" in run.out
+    assert "records:         12" in run.out
+    assert sorted(p.name for p in db.parent.iterdir()) == ["db.sqlite3"]  # the download was cleaned up
+
+
+def test_db_update_unreachable_keeps_the_old_database(gate: Gate, served_zip: str, tmp_path: Path) -> None:
+    db = tmp_path / "db.sqlite3"
+    assert gate("db", "import", ASSETS / "example" / "advisories", "--db", db).code == 0
+    before = db.read_bytes()
+    run = gate("db", "update", "--url", f"{served_zip}/missing.zip", "--db", db)
+    assert run.code == 6
+    assert run.err.splitlines()[-1] == f"gate: error: {served_zip}/missing.zip: HTTP 404 File not found"
+    assert db.read_bytes() == before
+
+
+def test_db_import_of_a_corrupt_zip_keeps_the_old_database(gate: Gate, tmp_path: Path) -> None:
+    db = tmp_path / "db.sqlite3"
+    assert gate("db", "import", ASSETS / "example" / "advisories", "--db", db).code == 0
+    before = db.read_bytes()
+    junk = tmp_path / "all.zip"
+    junk.write_bytes(b"PK\x03\x04 this is not really a zip")
+    run = gate("db", "import", junk, "--db", db)
+    assert run.code == 4
+    assert run.err == f"gate: error: {junk}: not a zip file\n"
+    assert db.read_bytes() == before

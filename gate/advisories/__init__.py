@@ -1,5 +1,6 @@
 """The offline advisory database: OSV records compiled into a local index, and matching of
-installed versions against it."""
+installed versions against it. The network client lives in :mod:`gate.advisories.download`,
+imported only by `gate db update`, so a check never loads it."""
 
 from gate.advisories.database import (
     DATABASE_FILENAME,
@@ -10,7 +11,6 @@ from gate.advisories.database import (
     import_database,
     iter_documents,
 )
-from gate.advisories.download import OSV_PYPI_ALL_ZIP, download
 from gate.advisories.match import (
     AFFECTED,
     NOT_AFFECTED,
@@ -39,7 +39,6 @@ __all__ = [
     "DATABASE_FILENAME",
     "MISSING_MESSAGE",
     "NOT_AFFECTED",
-    "OSV_PYPI_ALL_ZIP",
     "PYPI",
     "SCHEMA_VERSION",
     "AdvisoryDatabase",
@@ -52,7 +51,6 @@ __all__ = [
     "canonical_json",
     "cvss_score",
     "default_database_path",
-    "download",
     "entries_affect",
     "entry_affects",
     "import_database",

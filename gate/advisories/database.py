@@ -33,12 +33,13 @@ import json
 import lzma
 import os
 import sqlite3
+import stat
 import struct
 import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
@@ -52,6 +53,7 @@ from gate.advisories.osv import (
     AffectedPackage,
     Event,
     EventKind,
+    OsvRecord,
     Range,
     canonical_json,
     is_withdrawn,
@@ -279,30 +281,35 @@ def _zip_records(archive: zipfile.ZipFile, source: Path) -> list[tuple[zipfile.Z
 # --- compiling -------------------------------------------------------------------------
 
 
-@dataclass(kw_only=True, slots=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class _Compiled:
-    """What an import collects before anything is written."""
+    """What an import collected, before anything is written."""
 
-    advisories: dict[str, tuple[str, Advisory, tuple[AffectedPackage, ...]]] = field(default_factory=dict)
-    canonical: list[str] = field(default_factory=list)
-    withdrawn: int = 0
+    records: tuple[OsvRecord, ...]  # sorted by id
+    canonical: tuple[str, ...]
+    withdrawn: int
 
 
 def _compile(source: Path) -> _Compiled:
-    compiled = _Compiled()
+    records: dict[str, OsvRecord] = {}
+    origins: dict[str, str] = {}  # id -> file or member, to name duplicates
+    canonical: list[str] = []
+    withdrawn = 0
     for where, document in iter_documents(source):
-        document = require_record(document, where=where)
-        identifier: str = document["id"]
-        if identifier in compiled.advisories:
-            first = compiled.advisories[identifier][0]
-            raise AdvisoryDataError(f"advisory {identifier} appears twice (also in {first})", where=where)
-        if is_withdrawn(document):
-            compiled.withdrawn += 1
+        record = require_record(document, where=where)
+        identifier: str = record["id"]
+        if identifier in origins:
+            raise AdvisoryDataError(f"advisory {identifier} appears twice (also in {origins[identifier]})", where=where)
+        origins[identifier] = where
+        if is_withdrawn(record):
+            withdrawn += 1
             continue
-        record = parse_record(document, where=where)
-        compiled.advisories[identifier] = (where, record.advisory, record.affected)
-        compiled.canonical.append(canonical_json(document, where=where))
-    return compiled
+        records[identifier] = parse_record(record, where=where)
+        canonical.append(canonical_json(record, where=where))
+    if not origins:
+        raise AdvisoryDataError("no OSV records (.json, .yaml or .yml files) found", where=source)
+    return _Compiled(records=tuple(records[identifier] for identifier in sorted(records)), canonical=tuple(canonical),
+                     withdrawn=withdrawn)
 
 
 def _digest(canonical: Iterable[str]) -> str:
@@ -403,18 +410,18 @@ def import_database(source: Path, db_path: Path, *, now: dt.datetime, source_lab
     ``source_label`` is what the database records as its source (default: ``source``), e.g.
     the URL a downloaded archive came from."""
     compiled = _compile(source)
-    ordered = sorted(compiled.advisories.items())
-    advisory_rows = [(ref, identifier, _advisory_data(advisory))
-                     for ref, (identifier, (_, advisory, _)) in enumerate(ordered, start=1)]
+    records = compiled.records
+    advisory_rows = [(ref, record.advisory.id, _advisory_data(record.advisory))
+                     for ref, record in enumerate(records, start=1)]
     entries: dict[str, list[list[Any]]] = {}
-    for ref, (_, (_, _, affected)) in enumerate(ordered, start=1):
-        for entry in affected:
+    for ref, record in enumerate(records, start=1):
+        for entry in record.affected:
             entries.setdefault(entry.name, []).append(_entry_row(ref, entry))
     info = DatabaseInfo(
         source=source_label if source_label is not None else str(source),
         digest=_digest(compiled.canonical),
-        records=len(ordered),
-        newest_modified=_newest((advisory for _, (_, advisory, _) in ordered), now=now),
+        records=len(records),
+        newest_modified=_newest((record.advisory for record in records), now=now),
         imported_at=format_instant(now),
     )
     meta = {
@@ -442,6 +449,9 @@ def _write_atomically(path: Path, *, meta: Mapping[str, str], advisories: list[t
     os.close(handle)
     temporary = Path(name)
     try:
+        # mkstemp makes the file private; the index holds public data that a CI user other
+        # than the importer may read, so it keeps the old file's mode, or gets 0644.
+        os.chmod(temporary, stat.S_IMODE(path.stat().st_mode) if path.exists() else 0o644)
         connection = sqlite3.connect(temporary, isolation_level=None)
         try:
             connection.executescript(_SCHEMA)

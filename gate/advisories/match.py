@@ -59,7 +59,7 @@ def _event_key(event: tuple[Version | None, EventKind]) -> tuple[Version, ...]:
     return () if event[0] is None else (event[0],)  # introduced "0" sorts before every version
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class _Prepared:
     """A range's events parsed and sorted once, the unparsable bounds set aside."""
 
@@ -82,7 +82,8 @@ def _prepare(events: Range) -> _Prepared:
             (bad_starts if kind == "introduced" else bad_ends).append(text)
         else:
             known.append((bound, kind))
-    return _Prepared(tuple(sorted(known, key=_event_key)), tuple(bad_starts), tuple(bad_ends))
+    return _Prepared(events=tuple(sorted(known, key=_event_key)), bad_starts=tuple(bad_starts),
+                     bad_ends=tuple(bad_ends))
 
 
 def range_affects(version: Version, events: Range) -> MatchResult:

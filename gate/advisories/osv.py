@@ -150,7 +150,7 @@ def _aliases(identifier: str, raw: object, *, where: str | Path) -> tuple[str, .
     if raw is None:
         return ()
     if not isinstance(raw, list) or not all(isinstance(alias, str) for alias in raw):
-        raise AdvisoryDataError("aliases is not a list of strings", where=where, key_path="aliases")
+        raise AdvisoryDataError("is not a list of strings", where=where, key_path="aliases")
     return tuple(sorted(set(raw) - {identifier}))
 
 

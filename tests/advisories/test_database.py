@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import stat
 import zipfile
 from pathlib import Path
 
@@ -35,6 +36,15 @@ def test_import_reports_what_it_compiled(tmp_path: Path) -> None:
     with AdvisoryDatabase.open(tmp_path / "db.sqlite3") as opened:
         assert opened.info == info
         assert opened.withdrawn == FIXTURE_WITHDRAWN
+
+
+def test_database_file_is_readable_by_others_and_keeps_its_mode(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    import_database(JSON_RECORDS, path, now=IMPORTED_AT)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644
+    path.chmod(0o640)
+    import_database(JSON_RECORDS, path, now=IMPORTED_AT)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
 
 
 def test_source_label_is_recorded(tmp_path: Path) -> None:
@@ -121,7 +131,8 @@ def test_bad_member_is_named(tmp_path: Path, previous: tuple[Path, bytes]) -> No
         out.writestr("vulns/broken/PYSEC-0000-1.yaml", "id: PYSEC-0000-1\naffected: [\n  - oops: {\n")
     with pytest.raises(AdvisoryDataError) as raised:
         import_database(archive, previous[0], now=IMPORTED_AT)
-    assert str(raised.value) == f"{archive}!vulns/broken/PYSEC-0000-1.yaml:3: invalid YAML: did not find expected node content"
+    assert str(raised.value) == (f"{archive}!vulns/broken/PYSEC-0000-1.yaml:3: invalid YAML: "
+                                 "did not find expected node content")
     assert_intact(previous)
 
 
@@ -186,6 +197,13 @@ def test_duplicate_ids_are_refused(tmp_path: Path) -> None:
     assert str(raised.value) == f"{folder / 'a' / 'X.json'}: advisory X appears twice (also in {folder / 'b.yaml'})"
 
 
+def test_a_source_without_records_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "README.md").write_text("nothing here")
+    with pytest.raises(AdvisoryDataError) as raised:
+        import_database(tmp_path, tmp_path / "db", now=IMPORTED_AT)
+    assert str(raised.value) == f"{tmp_path}: no OSV records (.json, .yaml or .yml files) found"
+
+
 def test_missing_source(tmp_path: Path) -> None:
     with pytest.raises(AdvisoryDataError) as raised:
         import_database(tmp_path / "nothing", tmp_path / "db", now=IMPORTED_AT)
@@ -197,7 +215,7 @@ def test_interrupted_import_leaves_previous_database(monkeypatch: pytest.MonkeyP
     def interrupted(source: object, target: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(database_module.os, "replace", interrupted)
+    monkeypatch.setattr(os, "replace", interrupted)
     with pytest.raises(KeyboardInterrupt):
         import_database(YAML_CHECKOUT, previous[0], now=IMPORTED_AT)
     monkeypatch.undo()
@@ -246,7 +264,7 @@ def test_member_count_limit_is_checked_before_the_central_directory(monkeypatch:
         raise AssertionError("the central directory was parsed")
 
     monkeypatch.setattr(database_module, "MAX_MEMBERS", 3)
-    monkeypatch.setattr(database_module.zipfile, "ZipFile", never)
+    monkeypatch.setattr(zipfile, "ZipFile", never)
     with pytest.raises(AdvisoryDataError) as raised:
         import_database(archive, tmp_path / "db", now=IMPORTED_AT)
     assert str(raised.value) == f"{archive}: more than 3 members"
@@ -294,7 +312,7 @@ def test_foreign_sqlite_file(tmp_path: Path) -> None:
     with sqlite3.connect(path) as connection:
         connection.execute("CREATE TABLE t (x)")
     connection.close()
-    with pytest.raises(AdvisoryDataError, match="not an advisory database .no such table: meta."):
+    with pytest.raises(AdvisoryDataError, match=r"not an advisory database \(no such table: meta\)"):
         AdvisoryDatabase.open(path)
 
 

@@ -11,6 +11,8 @@ from gate.advisories import (
     AFFECTED,
     NOT_AFFECTED,
     AffectedPackage,
+    Event,
+    EventKind,
     MatchResult,
     Range,
     entries_affect,
@@ -156,7 +158,8 @@ def test_any_entry_is_enough_and_exact_beats_uncertain() -> None:
 
 # --- properties: the event replay against a plain interval model -------------------------
 
-releases = st.tuples(st.integers(0, 4), st.integers(0, 4), st.integers(0, 3)).map(lambda t: Version(".".join(map(str, t))))
+KINDS: tuple[EventKind, ...] = ("introduced", "fixed", "last_affected")
+releases = st.tuples(st.integers(0, 4), st.integers(0, 4), st.integers(0, 3)).map(lambda t: ".".join(map(str, t)))
 suffixes = st.sampled_from(["", "a1", "b2", "rc1", ".post1", ".dev0"])
 versions = st.builds(lambda base, suffix: Version(f"{base}{suffix}"), releases, suffixes)
 
@@ -175,23 +178,22 @@ def disjoint_intervals(draw: st.DrawFn) -> list[tuple[Version, Version, bool]]:
 @given(disjoint_intervals(), versions, st.randoms(use_true_random=False))
 def test_replay_equals_interval_model(intervals: list[tuple[Version, Version, bool]], version: Version,
                                       shuffle: random.Random) -> None:
-    events: list[tuple[str, str]] = []
+    events: list[Event] = []
     for start, end, inclusive in intervals:
         events += [("introduced", str(start)), ("last_affected" if inclusive else "fixed", str(end))]
     shuffle.shuffle(events)  # the record's order must not matter when bounds are distinct
     expected = any(start <= version < end or (inclusive and version == end) for start, end, inclusive in intervals)
-    assert range_affects(version, tuple(events)) == (AFFECTED if expected else NOT_AFFECTED)  # type: ignore[arg-type]
+    assert range_affects(version, tuple(events)) == (AFFECTED if expected else NOT_AFFECTED)
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["introduced", "fixed", "last_affected"]), versions), max_size=6),
-       st.sampled_from(["introduced", "fixed", "last_affected"]), versions)
-def test_unparsable_bound_answer_is_sound(events: list[tuple[str, Version]], bad_kind: str, version: Version) -> None:
+@given(st.lists(st.tuples(st.sampled_from(KINDS), versions), max_size=6), st.sampled_from(KINDS), versions)
+def test_unparsable_bound_answer_is_sound(events: list[tuple[EventKind, Version]], bad_kind: EventKind,
+                                          version: Version) -> None:
     """Whatever version the unparsable bound stands for, an exact answer must be right."""
-    record: Range = (*((kind, str(v)) for kind, v in events), (bad_kind, "x-unparsable"))  # type: ignore[assignment]
-    answer = range_affects(version, record)
+    known: Range = tuple((kind, str(bound)) for kind, bound in events)
+    answer = range_affects(version, (*known, (bad_kind, "x-unparsable")))
     if answer.uncertain is not None:
         return
     for stand_in in ("0.0.0.dev0", "1.0", "2.2", "3.1a1", "9"):
-        concrete: Range = (*record[:-1], (bad_kind, stand_in))  # type: ignore[assignment]
-        assert range_affects(version, concrete).affected == answer.affected
+        assert range_affects(version, (*known, (bad_kind, stand_in))).affected == answer.affected

@@ -137,7 +137,7 @@ def test_canonical_json_refuses_what_json_cannot_hold(tmp_path: Path) -> None:
     (["not", "a", "mapping"], "x.yaml: record is not a mapping"),
     ({"summary": "no id"}, "x.yaml: record has no id"),
     ({"id": ""}, "x.yaml: record has no id"),
-    ({"id": "X", "aliases": "CVE-1"}, "x.yaml: aliases: aliases is not a list of strings"),
+    ({"id": "X", "aliases": "CVE-1"}, "x.yaml: aliases: is not a list of strings"),
     ({"id": "X", "affected": {"package": {}}}, "x.yaml: affected: is not a list"),
     ({"id": "X", "affected": [{"ranges": []}]}, "x.yaml: affected[0]: has no package"),
     ({"id": "X", "affected": [{"package": {"ecosystem": "PyPI"}}]}, "x.yaml: affected[0].package: has no name"),

@@ -63,8 +63,8 @@ def test_score_zero_is_low_with_score_kept() -> None:
 
 def test_malicious_outranks_its_score() -> None:
     assert severity_of("MAL-2026-0001") == Severity(level=Level.MALICIOUS, origin="malicious")
-    scored = record_severity({"severity": [{"type": "CVSS_V3", "score": "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"}]},
-                             malicious=True)
+    vector = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"
+    scored = record_severity({"severity": [{"type": "CVSS_V3", "score": vector}]}, malicious=True)
     assert (scored.level, scored.score) == (Level.MALICIOUS, 9.8)
 
 
