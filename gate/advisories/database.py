@@ -547,15 +547,8 @@ class AdvisoryDatabase:
             wanted.setdefault(canonicalize_name(package.pypi_name), []).append((package, package.version))
         if not wanted:
             return []
-        try:
-            rows = self._connection.execute(
-                "SELECT name, entries FROM packages WHERE name IN (SELECT value FROM json_each(?))",
-                (json.dumps(sorted(wanted)),),
-            ).fetchall()
-        except sqlite3.ProgrammingError:
-            raise  # used after close(): a bug, not bad data
-        except sqlite3.DatabaseError as error:
-            raise AdvisoryDataError(f"advisory database unreadable ({error})", where=self._path) from None
+        rows = self._select_in("SELECT name, entries FROM packages WHERE name IN (SELECT value FROM json_each(?))",
+                               sorted(wanted))
         hits: list[tuple[Package, int, str | None]] = []
         for name, text in rows:
             by_ref = self._entries(name, text)
@@ -570,6 +563,15 @@ class AdvisoryDatabase:
         found.sort(key=lambda match: (match.package.name, match.package.version or "", match.advisory.id))
         return found
 
+    def _select_in(self, query: str, keys: list[str] | list[int]) -> list[tuple[Any, str]]:
+        """Run a query whose one parameter is a JSON array of keys (one round trip for all)."""
+        try:
+            return self._connection.execute(query, (json.dumps(keys),)).fetchall()
+        except sqlite3.ProgrammingError:
+            raise  # used after close(): a bug, not bad data
+        except sqlite3.DatabaseError as error:
+            raise AdvisoryDataError(f"advisory database unreadable ({error})", where=self._path) from None
+
     def _entries(self, name: str, text: str) -> dict[int, list[AffectedPackage]]:
         by_ref: dict[int, list[AffectedPackage]] = {}
         try:
@@ -582,15 +584,8 @@ class AdvisoryDatabase:
     def _advisories(self, refs: set[int]) -> dict[int, Advisory]:
         if not refs:
             return {}
-        try:
-            rows = self._connection.execute(
-                "SELECT ref, data FROM advisories WHERE ref IN (SELECT value FROM json_each(?))",
-                (json.dumps(sorted(refs)),),
-            ).fetchall()
-        except sqlite3.ProgrammingError:
-            raise  # used after close(): a bug, not bad data
-        except sqlite3.DatabaseError as error:
-            raise AdvisoryDataError(f"advisory database unreadable ({error})", where=self._path) from None
+        rows = self._select_in("SELECT ref, data FROM advisories WHERE ref IN (SELECT value FROM json_each(?))",
+                               sorted(refs))
         try:
             found = {ref: _advisory_from_data(data) for ref, data in rows}
         except _CORRUPT_ROW_ERRORS:

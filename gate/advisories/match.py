@@ -120,15 +120,8 @@ def ranges_affect(version: Version | str, ranges: Iterable[Range]) -> MatchResul
         if parsed is None:
             return _unparsable_candidate(version) if any(True for _ in ranges) else NOT_AFFECTED
         version = parsed
-    version = public_version(version)
-    uncertain: MatchResult | None = None
-    for events in ranges:
-        result = range_affects(version, events)
-        if result.affected and result.uncertain is None:
-            return result
-        if result.affected and uncertain is None:
-            uncertain = result
-    return uncertain or NOT_AFFECTED
+    public = public_version(version)
+    return _strongest(range_affects(public, events) for events in ranges)
 
 
 def entry_affects(version: str, entry: AffectedPackage) -> MatchResult:
@@ -160,9 +153,13 @@ def entry_affects(version: str, entry: AffectedPackage) -> MatchResult:
 
 def entries_affect(version: str, entries: Iterable[AffectedPackage]) -> MatchResult:
     """Several entries of one advisory for one package: any entry that matches is enough."""
+    return _strongest(entry_affects(version, entry) for entry in entries)
+
+
+def _strongest(results: Iterable[MatchResult]) -> MatchResult:
+    """The first exact "affected", else the first uncertain one, else not affected (lazily)."""
     uncertain: MatchResult | None = None
-    for entry in entries:
-        result = entry_affects(version, entry)
+    for result in results:
         if result.affected and result.uncertain is None:
             return result
         if result.affected and uncertain is None:
