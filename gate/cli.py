@@ -20,7 +20,8 @@ from gate.errors import (
     SignatureError,
 )
 from gate.fileio import dump_json, write_text_atomic
-from gate.model import DatabaseInfo
+from gate.model import DatabaseInfo, Target
+from gate.targets import PLATFORMS, parse_target
 
 EXIT_PASS = 0
 EXIT_BLOCKED = 1
@@ -74,25 +75,44 @@ _NOW_OPTION = click.option("--now", metavar="TIMESTAMP",
 
 
 @cli.command()
-@click.option("--env", "env_path", required=True, type=click.Path(path_type=Path, file_okay=False),
+@click.option("--env", "env_path", type=click.Path(path_type=Path, file_okay=False),
               help="A virtualenv directory or a site-packages directory. Its interpreter is never run.")
+@click.option("--lockfile", "lockfiles", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="A lockfile (requirements, pylock.toml, uv.lock, poetry.lock, Pipfile.lock, pdm.lock, conda "
+              "environment/explicit/lock, CycloneDX JSON); the format is read from the content. Repeatable.")
+@click.option("--target", "target_text", metavar="python=X.Y,platform=NAME",
+              help="Judge what applies to this interpreter and platform (overrides the policy's target). "
+              f"Platforms: {', '.join(PLATFORMS)}.")
+@click.option("--groups", "groups", multiple=True, metavar="NAME[,NAME...]",
+              help="Also judge these dependency groups (dev, docs, optional:EXTRA, ...). Default: runtime only.")
 @click.option("--policy", "policy_arg", default="production", show_default=True,
               help="Policy file, or the name of a shipped policy: sandbox, staging, production.")
 @_DB_OPTION
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False),
               help="Write result.json and report.md into this directory.")
 @_NOW_OPTION
-def check(env_path: Path, policy_arg: str, db: Path | None, out: Path | None, now: str | None) -> int:
-    """Check an environment against a stage policy and the advisory database."""
+def check(env_path: Path | None, lockfiles: tuple[Path, ...], target_text: str | None, groups: tuple[str, ...],
+          policy_arg: str, db: Path | None, out: Path | None, now: str | None) -> int:
+    """Check an environment or lockfiles against a stage policy and the advisory database."""
     from gate.advisories import AdvisoryDatabase
     from gate.policy import load_policy, resolve_policy_argument
     from gate.policy.evaluate import evaluate
     from gate.report import render_markdown, result_document, summary_lines
-    from gate.sources import reader_for_environment
+    from gate.sources import read_lockfiles, reader_for_environment
+    from gate.sources.selection import select
 
+    if (env_path is None) == (not lockfiles):
+        raise click.UsageError("give either --env PATH or one or more --lockfile FILE")
     clock = _clock(now)
+    target = _target(target_text)
     policy = load_policy(resolve_policy_argument(policy_arg))
-    environment = reader_for_environment(env_path).read(env_path, target=None)
+    target = target or policy.target
+    if env_path is not None:
+        candidate = reader_for_environment(env_path).read(env_path, target=target)
+    else:
+        candidate = read_lockfiles(list(lockfiles), target=target)
+    wanted_groups = [name.strip() for value in groups for name in value.split(",") if name.strip()]
+    environment = select(candidate, target=target, groups=wanted_groups).environment
     matches = []
     database_info = None
     if policy.vulnerabilities is not None:
@@ -111,6 +131,15 @@ def check(env_path: Path, policy_arg: str, db: Path | None, out: Path | None, no
     for line in summary_lines(decision):
         click.echo(line)
     return EXIT_BLOCKED if decision.blocking else EXIT_PASS
+
+
+def _target(text: str | None) -> Target | None:
+    if text is None:
+        return None
+    try:
+        return parse_target(text)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--target") from None
 
 
 def _write(path: Path, text: str) -> None:

@@ -92,13 +92,14 @@ class Environment:
     target: Target
     packages: tuple[Package, ...]
     digest: str = field(default="")
+    notes: tuple[str, ...] = ()  # what a reader or the selection wants the report to say
 
     @staticmethod
     def create(*, source: str, kind: str, target: Target,
-               packages: list[Package] | tuple[Package, ...]) -> Environment:
+               packages: list[Package] | tuple[Package, ...], notes: tuple[str, ...] = ()) -> Environment:
         ordered = tuple(sorted(packages, key=lambda p: (p.ecosystem, p.name, p.version or "", p.marker or "")))
         return Environment(source=source, kind=kind, target=target, packages=ordered,
-                           digest=environment_digest(ordered))
+                           digest=environment_digest(ordered), notes=notes)
 
 
 def environment_digest(packages: tuple[Package, ...]) -> str:

@@ -21,7 +21,7 @@ def evaluate(*, environment: Environment, policy: Policy, matches: Sequence[Matc
     context = Context(environment=environment, policy=policy, matches=tuple(matches), database=database, now=now)
     findings: list[Finding] = []
     violations: list[Violation] = []
-    notes: list[str] = []
+    notes: list[str] = list(environment.notes)
     for rule in RULES:
         outcome = rule.check(context)
         findings.extend(outcome.findings)

@@ -21,7 +21,7 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from gate.errors import PolicyError
-from gate.model import Level, Waiver
+from gate.model import Level, Target, Waiver
 from gate.policy.model import (
     AdvisoryDbRules,
     DeniedPackage,
@@ -31,6 +31,7 @@ from gate.policy.model import (
     VulnerabilityRules,
 )
 from gate.policy.schema import POLICY_SCHEMA
+from gate.targets import normalise_platform
 
 MAX_POLICY_BYTES = 1_000_000
 MAX_NODES = 100_000
@@ -267,6 +268,7 @@ def _build(path: Path, merged: dict[str, Any]) -> Policy:
     advisory_db = merged.get("advisory_db")
     vulnerabilities = merged.get("vulnerabilities")
     packages = merged.get("packages")
+    target = merged.get("target")
     return Policy(
         path=str(path),
         digest=policy_digest(merged),
@@ -287,6 +289,10 @@ def _build(path: Path, merged: dict[str, Any]) -> Policy:
                 )
                 for entry in vulnerabilities.get("waivers") or []
             ),
+        ),
+        target=None if target is None else Target(
+            python=target.get("python"),
+            platform=normalise_platform(target["platform"]) if "platform" in target else None,
         ),
         packages=None if packages is None else PackageRules(
             deny=tuple(

@@ -9,7 +9,7 @@ from typing import Any
 
 from packaging.specifiers import SpecifierSet
 
-from gate.model import Level, Waiver
+from gate.model import Level, Target, Waiver
 
 
 class OnUnknown(enum.StrEnum):
@@ -51,3 +51,4 @@ class Policy:
     advisory_db: AdvisoryDbRules | None = None
     vulnerabilities: VulnerabilityRules | None = None
     packages: PackageRules | None = None
+    target: Target | None = None

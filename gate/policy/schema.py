@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from gate.targets import PLATFORM_ALIASES, PLATFORMS
+
 SCHEMA_ID = "https://promotion-gate.dev/schemas/policy-v1.json"
 
 _LEVELS = ["critical", "high", "medium", "low"]
@@ -77,6 +79,16 @@ POLICY_SCHEMA: dict[str, Any] = {
                         },
                     },
                 },
+            },
+        },
+        "target": {
+            "description": "The interpreter and platform the environment is promoted to; selects what "
+            "applies in a lockfile through its markers. `--target` overrides it.",
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "python": {"type": "string", "pattern": r"^3\.\d{1,2}(\.\d{1,3})?$"},
+                "platform": {"enum": sorted([*PLATFORMS, *PLATFORM_ALIASES])},
             },
         },
         "packages": {

@@ -51,6 +51,34 @@ def reader_for_environment(path: Path) -> Reader:
     )
 
 
+def reader_for_lockfile(path: Path) -> Reader:
+    """The first lockfile reader that recognises the file's content (never its name alone)."""
+    if not path.exists():
+        raise InputError("no such file or directory", where=path)
+    if not path.is_file():
+        raise InputError("not a file (a lockfile, requirements file, conda file or SBOM)", where=path)
+    for reader in READERS:
+        if reader.input_kind is InputKind.LOCKFILE and reader.detect(path):
+            return reader
+    raise InputError(f"not a format the gate reads (supported: {', '.join(reader_names(InputKind.LOCKFILE))})",
+                     where=path)
+
+
+def read_lockfiles(paths: list[Path], *, target: Target | None = None) -> Environment:
+    """Read one or more lockfiles into one Environment (the union of their packages)."""
+    environments = [reader_for_lockfile(path).read(path, target=target) for path in paths]
+    if len(environments) == 1:
+        return environments[0]
+    kinds = sorted({environment.kind for environment in environments})
+    return Environment.create(
+        source=", ".join(environment.source for environment in environments),
+        kind="+".join(kinds),
+        target=target or Target(),
+        packages=[package for environment in environments for package in environment.packages],
+        notes=tuple(note for environment in environments for note in environment.notes),
+    )
+
+
 def read_environment(path: Path, *, target: Target | None = None, reader: str | None = None) -> Environment:
     """Read an installed environment with the named reader, or the one that recognises it."""
     chosen = reader_named(reader) if reader is not None else reader_for_environment(path)
