@@ -189,3 +189,15 @@ def test_schema_is_valid_json_schema() -> None:
 
     Draft202012Validator.check_schema(POLICY_SCHEMA)
     json.dumps(POLICY_SCHEMA)
+
+
+def test_target_section(tmp_path: Path) -> None:
+    from gate.model import Target
+
+    policy = load_policy(write(tmp_path, "target: {python: '3.11', platform: linux-64}\n"))
+    assert policy.target == Target(python="3.11", platform="linux_x86_64")
+
+
+def test_target_with_unknown_platform(tmp_path: Path) -> None:
+    path = write(tmp_path, "target:\n  platform: solaris\n")
+    assert error_for(path).startswith(f"{path}:2: target.platform: 'solaris' is not one of 'darwin_arm64', ")
