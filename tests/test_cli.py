@@ -153,7 +153,7 @@ def served_zip(tmp_path: Path):  # type: ignore[no-untyped-def]
         for record in sorted((ASSETS / "example" / "advisories").glob("*.json")):
             archive.write(record, record.name)
     class QuietHandler(SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:  # noqa: A002 - the stdlib's name
+        def log_message(self, format: str, *args: object) -> None:
             pass
 
     handler = functools.partial(QuietHandler, directory=str(root))

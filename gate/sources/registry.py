@@ -16,11 +16,31 @@ from pathlib import Path
 from gate.errors import InputError
 from gate.model import Environment, Target
 from gate.sources.base import InputKind, Reader
+from gate.sources.conda_environment import CondaEnvironmentReader
+from gate.sources.conda_explicit import CondaExplicitReader
+from gate.sources.conda_lock import CondaLockReader
+from gate.sources.cyclonedx import CycloneDxReader
+from gate.sources.pdm_lock import PdmLockReader
+from gate.sources.pipfile_lock import PipfileLockReader
+from gate.sources.poetry_lock import PoetryLockReader
+from gate.sources.pylock import PylockReader
+from gate.sources.requirements import RequirementsReader
+from gate.sources.uv_lock import UvLockReader
 from gate.sources.venv import SitePackagesReader, VenvReader
 
 READERS: tuple[Reader, ...] = (
     VenvReader(),
     SitePackagesReader(),
+    PylockReader(),
+    UvLockReader(),
+    PoetryLockReader(),
+    PdmLockReader(),
+    PipfileLockReader(),
+    CondaLockReader(),  # before conda-environment: both are YAML with top-level lists
+    CondaExplicitReader(),
+    CondaEnvironmentReader(),
+    CycloneDxReader(),
+    RequirementsReader(),  # last: the fallback for any text of requirement lines
 )
 
 

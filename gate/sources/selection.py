@@ -27,7 +27,8 @@ from gate.targets import PLATFORMS, PYTHONS
 RUNTIME = "runtime"
 
 
-def _environments(target: Target, groups: frozenset[str]) -> tuple[dict[str, str | frozenset[str]], ...]:
+def _environments(target: Target, groups: frozenset[str],
+                  extras: frozenset[str]) -> tuple[dict[str, str | frozenset[str]], ...]:
     """Every complete marker environment the target allows (one per open combination)."""
     pythons = (target.python,) if target.python else PYTHONS
     platforms = (target.platform,) if target.platform else tuple(PLATFORMS)
@@ -46,7 +47,7 @@ def _environments(target: Target, groups: frozenset[str]) -> tuple[dict[str, str
                 "platform_release": "",
                 "platform_version": "",
                 "extra": "",
-                "extras": frozenset(),
+                "extras": extras,
                 "dependency_groups": groups,
             })
             result.append(environment)
@@ -88,7 +89,9 @@ def select(environment: Environment, *, target: Target | None, groups: Iterable[
     """The packages that apply to ``target``, in the runtime group or one named in ``groups``."""
     chosen_groups = frozenset({RUNTIME, *groups})
     wanted_target = target or Target()
-    environments = _environments(wanted_target, chosen_groups - {RUNTIME})
+    extras = frozenset(g.removeprefix("optional:") for g in chosen_groups if g.startswith("optional:"))
+    dependency_groups = frozenset(g for g in chosen_groups if g != RUNTIME and not g.startswith("optional:"))
+    environments = _environments(wanted_target, dependency_groups, extras)
     kept: list[Package] = []
     by_target = 0
     by_group: dict[str, int] = {}

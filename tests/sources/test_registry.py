@@ -22,9 +22,11 @@ from tests.sources.helpers import OLD, OLD_SITE, add_dist
 
 def test_the_registry_is_an_explicit_tuple_of_distinct_names() -> None:
     assert isinstance(READERS, tuple)
-    assert reader_names() == ("venv", "site-packages")
+    lockfiles = ("pylock", "uv.lock", "poetry.lock", "pdm.lock", "Pipfile.lock", "conda-lock", "conda-explicit",
+                 "conda-environment", "cyclonedx", "requirements")
+    assert reader_names() == ("venv", "site-packages", *lockfiles)
     assert reader_names(InputKind.ENVIRONMENT) == ("venv", "site-packages")
-    assert reader_names(InputKind.LOCKFILE) == ()
+    assert reader_names(InputKind.LOCKFILE) == lockfiles
     assert len(set(reader_names())) == len(READERS)
 
 
@@ -38,8 +40,22 @@ def test_lookup_by_name() -> None:
     assert isinstance(reader_named("venv"), VenvReader)
     assert isinstance(reader_named("site-packages"), SitePackagesReader)
     with pytest.raises(InputError) as raised:
-        reader_named("poetry.lock")
-    assert str(raised.value) == "no reader named 'poetry.lock' (known: venv, site-packages)"
+        reader_named("gemfile.lock")
+    assert str(raised.value) == ("no reader named 'gemfile.lock' (known: venv, site-packages, pylock, uv.lock, "
+                                 "poetry.lock, pdm.lock, Pipfile.lock, conda-lock, conda-explicit, conda-environment, "
+                                 "cyclonedx, requirements)")
+
+
+def test_lockfile_detection_refuses_what_no_reader_knows(tmp_path: Path) -> None:
+    from gate.sources import reader_for_lockfile
+
+    junk = tmp_path / "model.bin"
+    junk.write_bytes(bytes(range(256)) * 4)
+    with pytest.raises(InputError) as raised:
+        reader_for_lockfile(junk)
+    assert str(raised.value) == (f"{junk}: not a format the gate reads (supported: pylock, uv.lock, poetry.lock, "
+                                 "pdm.lock, Pipfile.lock, conda-lock, conda-explicit, conda-environment, cyclonedx, "
+                                 "requirements)")
 
 
 def test_detection_by_content(tmp_path: Path) -> None:

@@ -21,6 +21,7 @@ ENV = Environment.create(source="uv.lock", kind="uv.lock", target=Target(), pack
     pkg("pytest", group="dev"),
     pkg("sphinx", group="docs"),
     pkg("colorama", '"dev" in dependency_groups'),
+    pkg("onnxruntime-gpu", '"gpu" in extras', group="optional:gpu"),
 ])
 
 
@@ -37,7 +38,7 @@ def test_no_target_keeps_the_union_and_says_so() -> None:
     assert selection.environment.notes == (
         "No target given: every platform and Python version the input covers was judged (use --target "
         "python=X.Y,platform=NAME to judge one).",
-        "Groups not judged: dev (1), docs (1); name them with --groups to include them.")
+        "Groups not judged: dev (1), docs (1), optional:gpu (1); name them with --groups to include them.")
 
 
 def test_full_target_selects_one_branch() -> None:
@@ -55,6 +56,12 @@ def test_partial_target_is_the_union_over_the_open_dimension() -> None:
 def test_groups_are_opt_in_and_reach_dependency_group_markers() -> None:
     assert names(Target(python="3.11", platform="linux_x86_64"), groups=("dev",)) == [
         ("colorama", "1.0"), ("numpy", "1.26.4"), ("pytest", "1.0"), ("requests", "1.0"), ("uvloop", "1.0")]
+
+
+def test_extras_are_opt_in_through_optional_groups() -> None:
+    assert ("onnxruntime-gpu", "1.0") not in names(Target(python="3.11", platform="linux_x86_64"))
+    assert ("onnxruntime-gpu", "1.0") in names(Target(python="3.11", platform="linux_x86_64"),
+                                               groups=("optional:gpu",))
 
 
 def test_selection_notes_what_the_target_left_out() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from packaging.specifiers import SpecifierSet
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from gate.model import Status, Violation
@@ -22,7 +23,8 @@ class DenyRule:
         for entry in rules.deny:
             by_name.setdefault(entry.name, []).append(entry)
         for package in context.environment.packages:
-            for entry in by_name.get(package.pypi_name or package.name, ()):
+            names = {canonicalize_name(package.name), *([package.pypi_name] if package.pypi_name else [])}
+            for entry in (entry for name in sorted(names) for entry in by_name.get(name, ())):
                 detail = self._judge(package.version, package.specifier, entry.versions)
                 if detail is not None:
                     violations.append(Violation(rule="packages.deny", package=package, status=Status.BLOCKING,

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
+from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
 from gate.model import (
@@ -104,6 +105,11 @@ def _merge_cluster(package: Package, cluster: list[Match]) -> Match:
                  uncertain=uncertain[0] if len(uncertain) == len(cluster) else None)
 
 
+def _names(package: Package) -> set[str]:
+    """Names a policy entry may use for a package: its own (conda spells names its way) and its PyPI name."""
+    return {canonicalize_name(package.name), *([package.pypi_name] if package.pypi_name else [])}
+
+
 def _severity_key(severity: Severity) -> tuple[int, float]:
     return LEVEL_RANK[severity.level], severity.score if severity.score is not None else -1.0
 
@@ -155,7 +161,7 @@ class VulnerabilityRule:
             status = Status.BLOCKING if LEVEL_RANK[level] >= LEVEL_RANK[rules.block_at] else Status.WARNING
         ids = {identifier.upper() for identifier in advisory.ids}
         for waiver in waivers:
-            if waiver.id.upper() in ids and waiver.package in (None, match.package.name):
+            if waiver.id.upper() in ids and (waiver.package is None or waiver.package in _names(match.package)):
                 return Finding(advisory=advisory, package=match.package, status=Status.WAIVED,
                                waiver=waiver, uncertain=match.uncertain)
         return Finding(advisory=advisory, package=match.package, status=status, uncertain=match.uncertain)
