@@ -64,7 +64,8 @@ of the matching gate platform in :data:`gate.targets.PLATFORMS`, so target selec
 conda packages exactly as it treats wheels. ``noarch`` has no marker of its own (the
 explicit and conda-lock readers, which know the platform an environment was solved for, give
 its ``noarch`` packages that platform's marker). A subdir the gate has no target for
-(``linux-ppc64le``, ``linux-s390x``...) gets no marker either: the package is then kept for every target (more findings, never a silent drop), and the readers
+(``linux-ppc64le``, ``linux-s390x``...) gets no marker either: the package is then kept for
+every target (more findings, never a silent drop), and the readers
 say so in the environment's notes.
 """
 
