@@ -24,10 +24,17 @@ from gate.errors import PolicyError
 from gate.model import Level, Target, Waiver
 from gate.policy.model import (
     AdvisoryDbRules,
+    ConsistencyRules,
     DeniedPackage,
+    DriftRules,
+    LicenseOverride,
+    LicenseRules,
     OnUnknown,
+    OnUnknownLicense,
     PackageRules,
     Policy,
+    RegistryRules,
+    SourceRules,
     VulnerabilityRules,
 )
 from gate.policy.schema import POLICY_SCHEMA
@@ -237,15 +244,40 @@ def _check_values(document: _Document) -> None:
         except ValueError:
             raise PolicyError(f"{waiver['expires']!r} is not a calendar date", where=document.path,
                               line=_line_for(document, key_path), key_path=_dotted(key_path)) from None
+    _check_licenses(document)
     for index, entry in enumerate((document.data.get("packages") or {}).get("deny") or []):
         if "versions" in entry:
-            key_path = ("packages", "deny", index, "versions")
-            try:
-                SpecifierSet(entry["versions"])
-            except InvalidSpecifier:
-                raise PolicyError(f"{entry['versions']!r} is not a PEP 440 version specifier",
-                                  where=document.path, line=_line_for(document, key_path),
-                                  key_path=_dotted(key_path)) from None
+            _check_specifier(document, entry["versions"], ("packages", "deny", index, "versions"))
+
+
+def _check_licenses(document: _Document) -> None:
+    """Licence ids and expressions must be real SPDX: a typo would be a rule that never matches."""
+    from gate.licenses import InvalidExpression, normalise_id, parse_expression
+
+    licenses = document.data.get("licenses") or {}
+    for list_name in ("allow", "deny"):
+        for index, identifier in enumerate(licenses.get(list_name) or []):
+            if normalise_id(identifier) is None:
+                key_path: _Path = ("licenses", list_name, index)
+                raise PolicyError(f"{identifier!r} is not an SPDX licence id", where=document.path,
+                                  line=_line_for(document, key_path), key_path=_dotted(key_path))
+    for index, entry in enumerate(licenses.get("overrides") or []):
+        key_path = ("licenses", "overrides", index, "license")
+        try:
+            parse_expression(entry["license"])
+        except InvalidExpression as error:
+            raise PolicyError(f"{entry['license']!r} is not an SPDX expression ({error})", where=document.path,
+                              line=_line_for(document, key_path), key_path=_dotted(key_path)) from None
+        if "versions" in entry:
+            _check_specifier(document, entry["versions"], ("licenses", "overrides", index, "versions"))
+
+
+def _check_specifier(document: _Document, text: str, key_path: _Path) -> None:
+    try:
+        SpecifierSet(text)
+    except InvalidSpecifier:
+        raise PolicyError(f"{text!r} is not a PEP 440 version specifier", where=document.path,
+                          line=_line_for(document, key_path), key_path=_dotted(key_path)) from None
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -259,6 +291,42 @@ def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
+def _license_rules(section: dict[str, Any] | None) -> LicenseRules | None:
+    if section is None:
+        return None
+    from gate.licenses import normalise_id
+
+    def ids(name: str) -> frozenset[str]:
+        return frozenset(str(normalise_id(identifier)) for identifier in section.get(name) or [])
+
+    return LicenseRules(
+        allow=ids("allow") if "allow" in section else None,
+        deny=ids("deny"),
+        deny_categories=frozenset(section.get("deny_categories") or []),
+        unknown=OnUnknownLicense(section.get("unknown", "block")),
+        overrides=tuple(
+            LicenseOverride(package=canonicalize_name(entry["package"]),
+                            versions=SpecifierSet(entry["versions"]) if "versions" in entry else None,
+                            license=entry["license"], reason=entry["reason"])
+            for entry in section.get("overrides") or []
+        ),
+    )
+
+
+def _source_rules(section: dict[str, Any] | None) -> SourceRules | None:
+    if section is None:
+        return None
+    indexes = section.get("indexes")
+    channels = section.get("channels")
+    return SourceRules(
+        indexes=None if indexes is None else tuple(url.rstrip("/") for url in indexes),
+        channels=None if channels is None else tuple(channels),
+        forbid=frozenset(section.get("forbid") or []),
+        require_hashes=section.get("require_hashes", False),
+        require_pins=section.get("require_pins", False),
+    )
+
+
 def policy_digest(effective: dict[str, Any]) -> str:
     canonical = json.dumps(effective, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
@@ -270,6 +338,18 @@ def _build(path: Path, merged: dict[str, Any]) -> Policy:
     packages = merged.get("packages")
     target = merged.get("target")
     return Policy(
+        licenses=_license_rules(merged.get("licenses")),
+        sources=_source_rules(merged.get("sources")),
+        registry=None if "registry" not in merged else RegistryRules(
+            url=merged["registry"].get("url", "https://pypi.org/simple").rstrip("/"),
+            min_release_age_days=merged["registry"].get("min_release_age_days"),
+            forbid_yanked=merged["registry"].get("forbid_yanked", False),
+            verify_hashes=merged["registry"].get("verify_hashes", False),
+            cache_max_age_hours=merged["registry"].get("cache_max_age_hours"),
+        ),
+        consistency=None if "consistency" not in merged else ConsistencyRules(
+            enforce=merged["consistency"].get("enforce", True)),
+        drift=None if "drift" not in merged else DriftRules(forbid=frozenset(merged["drift"].get("forbid") or [])),
         path=str(path),
         digest=policy_digest(merged),
         effective=merged,

@@ -42,6 +42,57 @@ class PackageRules:
     deny: tuple[DeniedPackage, ...] = ()
 
 
+class OnUnknownLicense(enum.StrEnum):
+    BLOCK = "block"
+    WARN = "warn"
+    ALLOW = "allow"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LicenseOverride:
+    package: str  # normalised
+    versions: SpecifierSet | None
+    license: str  # a valid SPDX expression
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class LicenseRules:
+    allow: frozenset[str] | None = None
+    deny: frozenset[str] = frozenset()
+    deny_categories: frozenset[str] = frozenset()
+    unknown: OnUnknownLicense = OnUnknownLicense.BLOCK
+    overrides: tuple[LicenseOverride, ...] = ()
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SourceRules:
+    indexes: tuple[str, ...] | None = None  # allowed URL prefixes; None: not checked
+    channels: tuple[str, ...] | None = None
+    forbid: frozenset[str] = frozenset()  # SourceKind values
+    require_hashes: bool = False
+    require_pins: bool = False
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RegistryRules:
+    url: str = "https://pypi.org/simple"
+    min_release_age_days: int | None = None
+    forbid_yanked: bool = False
+    verify_hashes: bool = False
+    cache_max_age_hours: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ConsistencyRules:
+    enforce: bool = True
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class DriftRules:
+    forbid: frozenset[str] = frozenset()  # added, removed, changed, modified_files
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Policy:
     path: str
@@ -52,3 +103,8 @@ class Policy:
     vulnerabilities: VulnerabilityRules | None = None
     packages: PackageRules | None = None
     target: Target | None = None
+    licenses: LicenseRules | None = None
+    sources: SourceRules | None = None
+    registry: RegistryRules | None = None
+    consistency: ConsistencyRules | None = None
+    drift: DriftRules | None = None

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from gate.licenses.spdx import CATEGORIES
 from gate.targets import PLATFORM_ALIASES, PLATFORMS
 
 SCHEMA_ID = "https://promotion-gate.dev/schemas/policy-v1.json"
@@ -89,6 +90,82 @@ POLICY_SCHEMA: dict[str, Any] = {
             "properties": {
                 "python": {"type": "string", "pattern": r"^3\.\d{1,2}(\.\d{1,3})?$"},
                 "platform": {"enum": sorted([*PLATFORMS, *PLATFORM_ALIASES])},
+            },
+        },
+        "licenses": {
+            "description": "Licences a legal team accepts. Real AND/OR semantics over SPDX expressions.",
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "allow": {"description": "SPDX ids that are acceptable; absent means any not denied.",
+                          "type": "array", "items": {"type": "string", "minLength": 1}},
+                "deny": {"description": "SPDX ids that are never acceptable.",
+                         "type": "array", "items": {"type": "string", "minLength": 1}},
+                "deny_categories": {"description": "ScanCode licence categories that are never acceptable.",
+                                    "type": "array", "items": {"enum": sorted(CATEGORIES)}},
+                "unknown": {"description": "What an unresolved or uncategorised licence does.",
+                            "enum": ["block", "warn", "allow"]},
+                "overrides": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["package", "license", "reason"],
+                        "properties": {
+                            "package": {"type": "string", "minLength": 1},
+                            "versions": {"type": "string", "minLength": 1},
+                            "license": {"description": "The SPDX expression that really applies.",
+                                        "type": "string", "minLength": 1},
+                            "reason": {"type": "string", "minLength": 1},
+                        },
+                    },
+                },
+            },
+        },
+        "sources": {
+            "description": "Where packages may come from and how exactly they must be locked.",
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "indexes": {"description": "Allowed index URL prefixes.",
+                            "type": "array", "items": {"type": "string", "minLength": 1}},
+                "channels": {"description": "Allowed conda channels (names or URLs).",
+                             "type": "array", "items": {"type": "string", "minLength": 1}},
+                "forbid": {"description": "Source kinds that are refused.",
+                           "type": "array", "items": {"enum": ["vcs", "url", "path", "editable", "unknown"]}},
+                "require_hashes": {"description": "Every artifact locked by a sha256 (or stronger) hash.",
+                                   "type": "boolean"},
+                "require_pins": {"description": "Every package pinned to one exact version.", "type": "boolean"},
+            },
+        },
+        "registry": {
+            "description": "Facts only the index knows: upload times, yanked releases, the hashes it serves.",
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "url": {"description": "The approved index (PEP 691 JSON simple API).", "type": "string",
+                        "pattern": "^https?://"},
+                "min_release_age_days": {"type": "integer", "minimum": 0},
+                "forbid_yanked": {"type": "boolean"},
+                "verify_hashes": {"type": "boolean"},
+                "cache_max_age_hours": {
+                    "description": "Use a cached index answer up to this old when the index cannot be "
+                    "reached; absent means the index must answer (else exit 6).",
+                    "type": "integer", "minimum": 0},
+            },
+        },
+        "consistency": {
+            "description": "Every requirement of every package is satisfied by the environment.",
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {"enforce": {"type": "boolean"}},
+        },
+        "drift": {
+            "description": "Differences from a baseline (--baseline) that are refused.",
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "forbid": {"type": "array", "items": {"enum": ["added", "removed", "changed", "modified_files"]}},
             },
         },
         "packages": {
