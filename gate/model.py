@@ -116,6 +116,38 @@ def environment_digest(packages: tuple[Package, ...]) -> str:
     return "sha256:" + hashlib.sha256("\n".join(lines).encode("utf-8")).hexdigest()
 
 
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReleaseFacts:
+    """What the approved index says of one release (PEP 691 JSON, PEP 658 metadata)."""
+
+    name: str  # normalised
+    version: str
+    upload_time: str | None = None  # RFC 3339, the earliest upload of the release's files
+    yanked: str | None = None  # None: not yanked; else the reason ("" when none was given)
+    hashes: tuple[tuple[str, str], ...] = ()  # every file hash the index serves for the release
+    license: LicenseFields | None = None  # from the wheel's METADATA, when fetched
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RegistryFacts:
+    """The index's answers for an environment, fetched (or taken from the cache) at the edge."""
+
+    url: str
+    fetched_at: str  # RFC 3339
+    from_cache: bool
+    releases: tuple[ReleaseFacts, ...] = ()
+    missing: tuple[tuple[str, str], ...] = ()  # (name, version) the index does not serve
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ModifiedFile:
+    """An installed file that no longer matches its distribution's RECORD."""
+
+    package: str
+    path: str
+    problem: str  # "hash mismatch", "size mismatch", "missing"
+
+
 class Level(enum.StrEnum):
     """Severity levels, ordered by :data:`LEVEL_RANK`. ``malicious`` outranks everything."""
 

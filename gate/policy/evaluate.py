@@ -5,7 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from gate.model import DatabaseInfo, Decision, Environment, Finding, Match, PolicyInfo, Status, Verdict, Violation
+from gate.model import (
+    DatabaseInfo,
+    Decision,
+    Environment,
+    Finding,
+    Match,
+    ModifiedFile,
+    PolicyInfo,
+    RegistryFacts,
+    Status,
+    Verdict,
+    Violation,
+)
 from gate.policy.model import Policy
 from gate.policy.rules.advisory_db import AdvisoryDbRule
 from gate.policy.rules.base import Context, Rule
@@ -17,8 +29,10 @@ RULES: tuple[Rule, ...] = (AdvisoryDbRule(), VulnerabilityRule(), DenyRule())
 
 
 def evaluate(*, environment: Environment, policy: Policy, matches: Sequence[Match],
-             database: DatabaseInfo | None, now: dt.datetime) -> Decision:
-    context = Context(environment=environment, policy=policy, matches=tuple(matches), database=database, now=now)
+             database: DatabaseInfo | None, now: dt.datetime, registry: RegistryFacts | None = None,
+             baseline: Environment | None = None, modified_files: tuple[ModifiedFile, ...] | None = None) -> Decision:
+    context = Context(environment=environment, policy=policy, matches=tuple(matches), database=database, now=now,
+                      registry=registry, baseline=baseline, modified_files=modified_files)
     findings: list[Finding] = []
     violations: list[Violation] = []
     notes: list[str] = list(environment.notes)

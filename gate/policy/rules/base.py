@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol
 
-from gate.model import DatabaseInfo, Environment, Finding, Match, Violation
+from gate.model import DatabaseInfo, Environment, Finding, Match, ModifiedFile, RegistryFacts, Violation
 from gate.policy.model import Policy
 
 
@@ -17,6 +17,9 @@ class Context:
     matches: tuple[Match, ...]
     database: DatabaseInfo | None
     now: dt.datetime
+    registry: RegistryFacts | None = None  # the index's answers, when the policy has a registry section
+    baseline: Environment | None = None  # what was approved before (--baseline)
+    modified_files: tuple[ModifiedFile, ...] | None = None  # RECORD verification of an installed venv
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
