@@ -12,7 +12,7 @@ from packaging.version import InvalidVersion, Version
 
 import gate
 from gate.clock import format_instant
-from gate.model import LEVEL_RANK, Decision, Finding, Status, Violation
+from gate.model import LEVEL_RANK, Decision, Finding, Package, Status, Violation
 
 T = TypeVar("T", Finding, Violation)
 
@@ -37,6 +37,21 @@ def fix_hint(finding: Finding) -> str | None:
         if fixed > current:
             candidates.append((fixed, text))
     return min(candidates)[1] if candidates else None
+
+
+def manifest_entry(package: Package) -> dict[str, Any]:
+    """One package as judged: enough to use this result as the baseline of a later check."""
+    return {
+        "name": package.name,
+        "version": package.version,
+        "specifier": package.specifier,
+        "ecosystem": package.ecosystem,
+        "pypi_name": package.pypi_name,
+        "source": {"kind": package.source.kind.value, "url": package.source.url, "commit": package.source.commit},
+        "hashes": [f"{algorithm}:{value}" for algorithm, value in package.hashes],
+        "marker": package.marker,
+        "group": package.group,
+    }
 
 
 def finding_document(finding: Finding) -> dict[str, Any]:
@@ -115,6 +130,7 @@ def result_document(decision: Decision) -> dict[str, Any]:
             "digest": environment.digest,
             "packages": len(environment.packages),
             "target": {"python": environment.target.python, "platform": environment.target.platform},
+            "manifest": [manifest_entry(package) for package in environment.packages],
         },
         "policy": {"path": decision.policy.path, "digest": decision.policy.digest, "stage": decision.policy.stage},
         "advisory_db": None if database is None else {
