@@ -34,9 +34,10 @@ def markdown_text(value: object, limit: int | None = None) -> str:
 
 
 def terminal_text(value: object, limit: int | None = None) -> str:
-    """For logs: one line, no control characters (no ANSI escapes), no leading ``::``."""
+    """For logs: one line, no control characters (no ANSI escapes, no line breaks), so a hostile
+    string can never start a line, and a leading ``::`` (a workflow command) is defused."""
     flat = one_line(str(value), limit)
-    return flat.replace("::", ": :")
+    return " " + flat if flat.startswith("::") else flat
 
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")

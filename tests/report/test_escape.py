@@ -26,7 +26,9 @@ def test_one_line_cuts_long_text() -> None:
 
 
 def test_terminal_text_defuses_workflow_commands_and_ansi() -> None:
-    assert terminal_text("\x1b[31mred\x1b[0m\n::set-output name=x::y") == " [31mred [0m : :set-output name=x: :y"
+    # no line break survives, so "::" can never start a log line
+    assert terminal_text("\x1b[31mred\x1b[0m\n::set-output name=x::y") == " [31mred [0m ::set-output name=x::y"
+    assert terminal_text("::error::forged") == " ::error::forged"
 
 
 def test_advisory_link_only_for_safe_ids() -> None:
