@@ -20,6 +20,26 @@ from gate.report.result import by_severity, counts, fix_hint
 SUMMARY_LIMIT = 160
 
 
+SECTION_TITLES = {
+    "vulnerabilities": "Vulnerability rules",
+    "packages": "Denied packages",
+    "licenses": "Licences",
+    "sources": "Sources",
+    "registry": "Registry",
+    "consistency": "Consistency",
+    "drift": "Drift",
+}
+
+
+def _by_section(violations: list[Violation]) -> list[tuple[str, list[Violation]]]:
+    """Violations grouped by policy section, in the order of the policy's sections."""
+    order = list(SECTION_TITLES)
+    groups: dict[str, list[Violation]] = {}
+    for violation in violations:
+        groups.setdefault(violation.rule.split(".")[0], []).append(violation)
+    return sorted(groups.items(), key=lambda item: order.index(item[0]) if item[0] in order else len(order))
+
+
 def _finalize(value: Any) -> Any:
     if isinstance(value, Markup):
         return value
@@ -88,11 +108,12 @@ def render_markdown(decision: Decision) -> str:
         return by_severity(item for item in items if item.status is status)
 
     return template.render(
+        sections=SECTION_TITLES,
+        blocking_by_section=_by_section(of(decision.violations, Status.BLOCKING)),
         decision=decision,
         checked_at=format_instant(decision.checked_at),
         counts=counts(decision),
         blocking_findings=of(decision.findings, Status.BLOCKING),
-        blocking_violations=of(decision.violations, Status.BLOCKING),
         waived_findings=of(decision.findings, Status.WAIVED),
         warning_findings=of(decision.findings, Status.WARNING),
         warning_violations=of(decision.violations, Status.WARNING),

@@ -46,7 +46,7 @@ def test_report_orders_verdict_blocking_then_folded_sections(tmp_path: Path) -> 
     assert lines[0] == "## ❌ Promotion Gate: blocked from production"
     assert lines[2] == "**2** blocking · **1** waived · **1** warnings · 2 packages checked"
     blocking = text.index("### Blocking vulnerabilities")
-    violations = text.index("### Blocking policy violations")
+    violations = text.index("### Denied packages: blocking")
     waived = text.index("<details><summary>Waived (1)</summary>")
     warnings = text.index("<details><summary>Warnings (1)</summary>")
     totals = text.index("### Totals")

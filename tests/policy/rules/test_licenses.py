@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gate.model import LicenseFields, ReleaseFacts, RegistryFacts, Status, Verdict
+from gate.model import LicenseFields, RegistryFacts, ReleaseFacts, Status, Verdict
 from gate.policy import load_policy
 from gate.policy.evaluate import evaluate
 from tests.factories import NOW, database, environment, package
