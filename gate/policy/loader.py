@@ -79,6 +79,7 @@ def load_policy(path: Path) -> Policy:
     merged: dict[str, Any] = {}
     for document in reversed(chain):
         merged = _merge(merged, {k: v for k, v in document.data.items() if k != "extends"})
+    merged = {key: value for key, value in merged.items() if value is not None}
     return _build(path, merged)
 
 
@@ -281,10 +282,12 @@ def _check_specifier(document: _Document, text: str, key_path: _Path) -> None:
 
 
 def _merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """Maps merge by key, recursively; lists and scalars in ``override`` replace."""
+    """Maps merge by key, recursively; lists and scalars in ``override`` replace; null removes."""
     merged = dict(base)
     for key, value in override.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+        if value is None:
+            merged.pop(key, None)  # `section: null` switches off what the parent turned on
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key] = _merge(merged[key], value)
         else:
             merged[key] = value

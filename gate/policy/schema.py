@@ -190,3 +190,14 @@ POLICY_SCHEMA: dict[str, Any] = {
         },
     },
 }
+
+
+def _nullable_sections(schema: dict[str, Any]) -> None:
+    """A section may be ``null`` in a child policy: it switches off what the parent turned on."""
+    for section in schema["properties"].values():
+        if section.get("type") == "object":
+            section["type"] = ["object", "null"]
+            section["description"] = (section.get("description", "") + " Null switches the section off.").strip()
+
+
+_nullable_sections(POLICY_SCHEMA)

@@ -201,3 +201,11 @@ def test_target_section(tmp_path: Path) -> None:
 def test_target_with_unknown_platform(tmp_path: Path) -> None:
     path = write(tmp_path, "target:\n  platform: solaris\n")
     assert error_for(path).startswith(f"{path}:2: target.platform: 'solaris' is not one of 'darwin_arm64', ")
+
+
+def test_null_switches_off_a_parent_section(tmp_path: Path) -> None:
+    write(tmp_path, "packages:\n  deny: [{name: a, reason: r}]\nvulnerabilities: {block_at: high}\n", "base.yml")
+    child = write(tmp_path, "extends: base.yml\npackages: null\n")
+    policy = load_policy(child)
+    assert policy.packages is None
+    assert policy.effective == {"vulnerabilities": {"block_at": "high"}}
