@@ -19,7 +19,7 @@ Read:
   when its version is exact: no operator, no ``*``, no ``|`` or ``,``, and not conda's fuzzy
   ``=``; anything else keeps its specifier text as written (``=1.21``, ``>=1.20``, ``""``).
 - the ``pip:`` item: a list of pip requirements and options, read exactly as a requirements
-  file is (:mod:`gate.sources.requirements`, whose parser this reader uses): ``name==1.0``,
+  file is (:func:`gate.sources.requirements.parse_pip_lines`): ``name==1.0``,
   ``name>=1``, ``name @ url``, ``git+https://...#egg=name``, ``-e <path or VCS URL>``,
   ``--hash``; the options ``--index-url``, ``--extra-index-url``, ``--find-links`` decide each
   pip package's index URL as for a requirements file (known only when exactly one index is
@@ -42,30 +42,22 @@ spec, not an interpreter.
 
 Not read: ``name`` and ``prefix`` (where the environment goes), ``variables`` (environment
 variables set on activation), and other top-level keys, which add no packages.
-
-This module also holds the YAML helpers the conda-lock reader shares: a node tree composed
-with libyaml (for the lines), a bound on the nodes with aliases expanded (a YAML bomb is an
-error, not an exhausted machine), typed access to nodes with one-line errors, and a pause of
-the garbage collector while a large file is read.
 """
 
 from __future__ import annotations
 
-import gc
-import os
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
 import yaml
 
-from gate.errors import InputError
 from gate.model import Environment, Location, Package, Source, SourceKind, Target
 from gate.sources.base import InputKind
 from gate.sources.conda_names import (
+    DIGEST_LENGTHS,
     KNOWN_SUBDIRS,
     build_has_python,
     conda_package_name,
@@ -73,166 +65,10 @@ from gate.sources.conda_names import (
     subdir_marker,
     untargeted_note,
 )
-from gate.sources.requirements import _package as _pip_package
-from gate.sources.requirements import _parse_line as _parse_pip_line
-from gate.sources.requirements import _State as _PipState
-from gate.sources.uv_lock import read_sample, read_text
+from gate.sources.lockfile import YamlPlace, compose_yaml, is_null, line_of, paused_gc, read_sample, yaml_kind
+from gate.sources.requirements import parse_pip_lines
 
 MAX_ENVIRONMENT_BYTES = 10 * 1024 * 1024  # 1500x the largest environment.yml in the corpus (6.6 kB)
-MAX_YAML_NODES = 5_000_000  # 100x the largest conda-lock.yml seen (46k nodes); aliases count per use
-
-_NULL = "tag:yaml.org,2002:null"
-_BOOL = "tag:yaml.org,2002:bool"
-_MERGE = "tag:yaml.org,2002:merge"
-_NOT_TEXT = frozenset({_NULL, _BOOL})
-_BOOL_VALUES = yaml.constructor.SafeConstructor.bool_values
-
-
-# --- YAML helpers shared by the conda readers ----------------------------------------------------
-
-
-def compose_yaml(path: Path, *, limit: int, max_nodes: int = MAX_YAML_NODES) -> yaml.Node:
-    """The document's node tree, composed with libyaml rather than loaded: nodes keep their
-    lines, and no Python objects are built for the tens of thousands of scalars of a large lock
-    (composing measured a third faster than loading). Invalid YAML, an empty document and a
-    tree of more than ``max_nodes`` nodes, counting each use of an alias, are one-line
-    :class:`InputError`\\ s."""
-    text = read_text(path, limit=limit)
-    try:
-        root = yaml.compose(text, Loader=yaml.CSafeLoader)
-    except yaml.MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark is not None else None
-        problem = ": ".join(part for part in (error.context, error.problem) if part)
-        raise InputError(f"not valid YAML ({problem})", where=path, line=line) from None
-    except yaml.reader.ReaderError as error:
-        character = error.character if isinstance(error.character, int) else ord(error.character[:1] or "\0")
-        raise InputError(f"not valid YAML (unacceptable character #x{character:04x}: {error.reason})", where=path,
-                         line=text.count("\n", 0, error.position) + 1) from None
-    except yaml.YAMLError as error:
-        raise InputError(f"not valid YAML ({str(error).splitlines()[0]})", where=path) from None
-    if root is None:
-        raise InputError("empty (no YAML document)", where=path)
-    _bound_nodes(root, where=path, max_nodes=max_nodes)
-    return root
-
-
-@contextmanager
-def paused_gc() -> Iterator[None]:
-    """Pause the cyclic garbage collector while a large file is read.
-
-    Composing a 1,500-entry conda-lock.yml allocates ~100k nodes and marks, and building the
-    packages ~50k more, none of it cyclic garbage; the collector's passes over that growing
-    heap measured 40-60% of the read time. It is re-enabled (if it was on) on every exit."""
-    collecting = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if collecting:
-            gc.enable()
-
-
-def _bound_nodes(root: yaml.Node, *, where: Path, max_nodes: int) -> None:
-    """Count the nodes as a loader would visit them, aliases expanded, and stop at the bound:
-    the billion-laughs document is a few hundred bytes that expands to 10^9 nodes, and an alias
-    to an enclosing node never ends. Iterative, so depth costs no recursion."""
-    stack = [root]
-    count = 0
-    while stack:
-        node = stack.pop()
-        count += 1
-        if count > max_nodes:
-            raise InputError(f"more than {max_nodes} YAML nodes once aliases are expanded (a YAML bomb?)",
-                             where=where, line=node.start_mark.line + 1)
-        if isinstance(node, yaml.MappingNode):
-            for key, value in node.value:
-                stack.append(key)
-                stack.append(value)
-        elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
-
-
-def _kind(node: yaml.Node) -> str:
-    if isinstance(node, yaml.MappingNode):
-        return "a mapping"
-    if isinstance(node, yaml.SequenceNode):
-        return "a list"
-    if node.tag == _NULL:
-        return "nothing (null)"
-    if node.tag == _BOOL:
-        return "true or false"
-    return "a string"
-
-
-@dataclass(frozen=True, slots=True)
-class YamlPlace:
-    """A key path in a YAML file and typed reads of the node there: every wrong type is a
-    one-line :class:`InputError` naming the node's line and the key path, such as
-    ``conda-lock.yml:41: package[3].version: expected a string, got a list``."""
-
-    file: str
-    key: str = ""
-
-    def at(self, key: str | int) -> YamlPlace:
-        """The place of a member (``str``) or element (``int``)."""
-        suffix = f"[{key}]" if isinstance(key, int) else (f".{key}" if self.key else key)
-        return YamlPlace(self.file, self.key + suffix)
-
-    def error(self, message: str, node: yaml.Node | None) -> InputError:
-        line = node.start_mark.line + 1 if node is not None else None
-        return InputError(message, where=self.file, line=line, key_path=self.key or None)
-
-    def mapping(self, node: yaml.Node) -> dict[str, yaml.Node]:
-        """A mapping with plain keys, as ``{key: value node}``; duplicate keys are an error."""
-        if not isinstance(node, yaml.MappingNode):
-            raise self.error(f"expected a mapping, got {_kind(node)}", node)
-        result: dict[str, yaml.Node] = {}
-        for key_node, value_node in node.value:
-            if key_node.tag == _MERGE:
-                raise self.error("YAML merge keys (<<) are not supported", key_node)
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise self.error(f"expected plain keys, got {_kind(key_node)}", key_node)
-            if key_node.value in result:
-                raise self.at(key_node.value).error("duplicate key", key_node)
-            result[key_node.value] = value_node
-        return result
-
-    def sequence(self, node: yaml.Node) -> list[yaml.Node]:
-        if not isinstance(node, yaml.SequenceNode):
-            raise self.error(f"expected a list, got {_kind(node)}", node)
-        return list(node.value)
-
-    def text(self, node: yaml.Node) -> str:
-        """A scalar as written. Unquoted ``1.10`` or ``2024.1`` are numbers to YAML; a version
-        must keep its digits, so the scalar's text is taken whatever type YAML resolved. Null
-        (an empty value) and true/false are not text."""
-        if not isinstance(node, yaml.ScalarNode) or node.tag in (_NULL, _BOOL):
-            raise self.error(f"expected a string, got {_kind(node)}", node)
-        return str(node.value)
-
-    def boolean(self, node: yaml.Node) -> bool:
-        if isinstance(node, yaml.ScalarNode) and node.tag == _BOOL:
-            return bool(_BOOL_VALUES[str(node.value).lower()])
-        raise self.error(f"expected true or false, got {_kind(node)}", node)
-
-    def field(self, table: dict[str, yaml.Node], key: str, parent: yaml.Node) -> str:
-        """The text of a required member. The well-typed case is checked inline and builds no
-        key path (a large lock reads thousands of fields); anything else takes the checked way."""
-        node = table.get(key)
-        if type(node) is yaml.ScalarNode and node.tag not in _NOT_TEXT:
-            return str(node.value)
-        return self.at(key).text(self.member(table, key, parent))
-
-    def member(self, table: dict[str, yaml.Node], key: str, parent: yaml.Node) -> yaml.Node:
-        """A required member; its absence is reported at the parent's line."""
-        if key not in table:
-            raise self.at(key).error("missing", parent)
-        return table[key]
-
-
-def line_of(node: yaml.Node) -> int:
-    return int(node.start_mark.line) + 1
 
 
 # --- conda match specs ---------------------------------------------------------------------------
@@ -295,7 +131,7 @@ def parse_conda_spec(text: str) -> CondaSpec:
     if subdir is not None and subdir not in KNOWN_SUBDIRS:
         raise ValueError(f"'{subdir}' in {text!r} is not a conda platform")
     hashes: list[tuple[str, str]] = []
-    for algorithm, length in (("md5", 32), ("sha256", 64)):
+    for algorithm, length in DIGEST_LENGTHS.items():
         if algorithm in pairs:
             digest = pairs[algorithm]
             if len(digest) != length or not _HEX.fullmatch(digest):
@@ -402,10 +238,10 @@ class CondaEnvironmentReader:
         top_place = YamlPlace(file)
         if not isinstance(root, yaml.MappingNode):
             raise top_place.error("expected a mapping with 'dependencies' (an environment.yml), "
-                                  f"got {_kind(root)}", root)
+                                  f"got {yaml_kind(root)}", root)
         top = top_place.mapping(root)
         channels: list[str] = []
-        if "channels" in top and not (isinstance(top["channels"], yaml.ScalarNode) and top["channels"].tag == _NULL):
+        if "channels" in top and not is_null(top["channels"]):
             place = top_place.at("channels")
             channels = [place.at(i).text(node) for i, node in enumerate(place.sequence(top["channels"]))]
         default_channel = next((channel for channel in channels if channel != "nodefaults"), None)
@@ -465,24 +301,12 @@ def _pip_section(node: yaml.MappingNode, place: YamlPlace, *, path: Path) -> lis
     if others:
         raise place.error(f"unexpected mapping {others[0]!r} among the dependencies (only 'pip:' is one)", node)
     pip_place = place.at("pip")
-    file = str(path)
-    state = _PipState()
-    stack = ((os.path.realpath(file), file),)
-    base = os.path.dirname(file) or "."
-    for index, item in enumerate(pip_place.sequence(table["pip"])):
-        text = pip_place.at(index).text(item).strip()
-        line = line_of(item)
-        if not text:
-            raise pip_place.at(index).error("empty pip requirement", item)
-        parsed = _parse_pip_line(text, where=file, line=line)
-        if parsed.requirement is not None:
-            state.packages.append(_pip_package(parsed, file=file, line=line, base=base))
-            continue
-        for option in parsed.options:
-            state._option(option, file=file, line=line, stack=stack)
-    index_url = state.index_url()
-    return [
-        replace(package, source=Source(kind=SourceKind.INDEX, url=index_url))
-        if package.source.kind is SourceKind.INDEX and index_url is not None else package
-        for package in state.packages
-    ]
+
+    def lines() -> Iterator[tuple[int, str]]:  # lazily: an item's error comes after the lines before it
+        for index, item in enumerate(pip_place.sequence(table["pip"])):
+            text = pip_place.at(index).text(item).strip()
+            if not text:
+                raise pip_place.at(index).error("empty pip requirement", item)
+            yield line_of(item), text
+
+    return list(parse_pip_lines(lines(), file=str(path)).packages)

@@ -43,25 +43,25 @@ from gate.errors import InputError
 from gate.model import Environment, Location, Package, Source, SourceKind, Target
 from gate.sources.base import InputKind
 from gate.sources.conda_names import (
+    DIGEST_LENGTHS,
     KNOWN_SUBDIRS,
     NOARCH,
     build_has_python,
     conda_package_name,
     pypi_name_for,
+    python_version,
     split_artifact_url,
     subdir_marker,
     subdir_platform,
     untargeted_note,
 )
-from gate.sources.uv_lock import read_sample, read_text
+from gate.sources.lockfile import read_sample, read_text
 
 MAX_EXPLICIT_BYTES = 50 * 1024 * 1024  # 400x the largest spec file in the corpus (115 kB, 983 packages)
 
 _PLATFORM_COMMENT = re.compile(r"^#\s*platform:\s*(\S+)\s*$")
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://\S+$")
 _FRAGMENT = re.compile(r"^(?:(?P<algorithm>md5|sha256)[=:])?(?P<digest>[0-9a-fA-F]+)$")
-_DIGEST_LENGTHS = {"md5": 32, "sha256": 64}
-_PYTHON_VERSION = re.compile(r"^3\.\d{1,2}(\.\d{1,3})?$")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -154,8 +154,8 @@ def _hash(fragment: str, *, file: str, line: int) -> tuple[str, str]:
     algorithm = match.group("algorithm") if match else None
     digest = match.group("digest") if match else ""
     if algorithm is None:
-        algorithm = next((name for name, length in _DIGEST_LENGTHS.items() if length == len(digest)), None)
-    if match is None or algorithm is None or len(digest) != _DIGEST_LENGTHS[algorithm]:
+        algorithm = next((name for name, length in DIGEST_LENGTHS.items() if length == len(digest)), None)
+    if match is None or algorithm is None or len(digest) != DIGEST_LENGTHS[algorithm]:
         raise InputError(f"#{fragment}: not an md5 or sha256 hex digest", where=file, line=line)
     return algorithm, digest.lower()
 
@@ -182,8 +182,4 @@ def _platform(comment: tuple[str, int] | None, packages: list[tuple[Package, str
 def _target(subdir: str | None, packages: list[Package]) -> Target:
     """The platform the file is for and the version of the Python it installs."""
     gate_platform = subdir_platform(subdir) if subdir is not None else None
-    pythons = {package.version for package in packages if package.name == "python"}
-    python = next(iter(pythons)) if len(pythons) == 1 else None
-    if python is not None and not _PYTHON_VERSION.match(python):
-        python = None
-    return Target(python=python, platform=gate_platform)
+    return Target(python=python_version(packages), platform=gate_platform)

@@ -65,17 +65,18 @@ from packaging.utils import canonicalize_name
 
 from gate.model import Environment, Location, Package, Source, SourceKind, Target
 from gate.sources.base import InputKind
-from gate.sources.conda_environment import YamlPlace, compose_yaml, line_of, paused_gc
 from gate.sources.conda_names import (
+    DIGEST_LENGTHS,
     build_has_python,
     conda_package_name,
     pypi_name_for,
+    python_version,
     split_artifact_url,
     subdir_marker,
     subdir_platform,
     untargeted_note,
 )
-from gate.sources.uv_lock import read_sample
+from gate.sources.lockfile import YamlPlace, compose_yaml, is_null, line_of, paused_gc, read_sample
 
 MAX_CONDA_LOCK_BYTES = 50 * 1024 * 1024  # 75x the largest conda-lock.yml in the corpus (658 kB)
 SUPPORTED_VERSIONS = frozenset({"1"})
@@ -85,11 +86,9 @@ RUNTIME_CATEGORY = "main"
 
 _TOP_KEYS = (re.compile(r"^version:[ \t]*['\"]?\d+", re.MULTILINE), re.compile(r"^metadata:", re.MULTILINE),
              re.compile(r"^package:", re.MULTILINE), re.compile(r"^[ \t]+platforms:", re.MULTILINE))
-_DIGEST_LENGTHS = {"md5": 32, "sha256": 64}
 _HEX = re.compile(r"[0-9a-fA-F]+")
 _COMMIT = re.compile(r"[0-9a-fA-F]{7,64}")
 _VCS = re.compile(r"(?:git|hg|svn|bzr)\+", re.IGNORECASE)
-_PYTHON_VERSION = re.compile(r"^3\.\d{1,2}(\.\d{1,3})?$")
 _WILDCARDS = ("", "*")
 
 
@@ -184,14 +183,14 @@ def _dependencies(entry: dict[str, yaml.Node], place: YamlPlace, node: yaml.Node
     if "dependencies" not in entry:
         return []
     dependencies_node = entry["dependencies"]
-    if isinstance(dependencies_node, yaml.ScalarNode) and dependencies_node.tag == "tag:yaml.org,2002:null":
+    if is_null(dependencies_node):
         return []
     dependencies_place = place.at("dependencies")
     table = dependencies_place.mapping(dependencies_node)
     pairs: list[tuple[str, str]] = []
     for dependency, spec_node in table.items():
-        is_null = isinstance(spec_node, yaml.ScalarNode) and spec_node.tag == "tag:yaml.org,2002:null"
-        pairs.append((dependency, "" if is_null else dependencies_place.field(table, dependency, node).strip()))
+        spec = "" if is_null(spec_node) else dependencies_place.field(table, dependency, node).strip()
+        pairs.append((dependency, spec))
     return pairs
 
 
@@ -235,7 +234,7 @@ def _hashes(entry: dict[str, yaml.Node], place: YamlPlace, node: yaml.Node, *,
         digest = hash_place.field(table, algorithm, node).lower()
         if vcs_commit is not None and digest == vcs_commit:
             continue  # conda-lock's hash of a VCS checkout is its commit, already the source's
-        length = _DIGEST_LENGTHS.get(algorithm)
+        length = DIGEST_LENGTHS.get(algorithm)
         if length is None:
             raise hash_place.at(algorithm).error("unknown hash algorithm (conda-lock writes md5 and sha256)",
                                                  digest_node)
@@ -248,8 +247,4 @@ def _hashes(entry: dict[str, yaml.Node], place: YamlPlace, node: yaml.Node, *,
 def _target(platforms: list[str], packages: list[Package]) -> Target:
     """The platform when the lock is for exactly one, and the Python every platform locks."""
     platform = subdir_platform(platforms[0]) if len(platforms) == 1 else None
-    pythons = {package.version for package in packages if package.ecosystem == "conda" and package.name == "python"}
-    python = next(iter(pythons)) if len(pythons) == 1 else None
-    if python is not None and not _PYTHON_VERSION.match(python):
-        python = None
-    return Target(python=python, platform=platform)
+    return Target(python=python_version(packages), platform=platform)

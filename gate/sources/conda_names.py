@@ -1,7 +1,9 @@
 """Conda names: which PyPI project a conda package is, and which platform a conda subdir is.
 
 Shared by the conda readers (``environment.yml``, ``@EXPLICIT`` spec files, ``conda-lock.yml``)
-and the CycloneDX reader (``pkg:conda`` purls).
+and the CycloneDX reader (``pkg:conda`` purls), as are the two facts every conda format reads
+the same way: the digests conda records for an artifact (:data:`DIGEST_LENGTHS`) and the
+Python a solved environment installs (:func:`python_version`).
 
 PyPI names
 ----------
@@ -73,12 +75,14 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
 from packaging.utils import canonicalize_name
 
+from gate.model import Package
 from gate.targets import PLATFORMS
 
 DATA_FILE = "conda_pypi_names.json"
@@ -105,6 +109,11 @@ KNOWN_SUBDIRS = frozenset({
 # a build string is hex, so "py" cannot occur in it by chance.
 _PYTHON_BUILD = re.compile(r"py(?:\d|_|h[0-9a-f]|ge\d)")
 _PEP508_NAME = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])$", re.IGNORECASE)
+_PYTHON_VERSION = re.compile(r"^3\.\d{1,2}(\.\d{1,3})?$")
+
+# The artifact hashes conda records (URL fragments, conda-lock's hash tables, match specs'
+# md5=/sha256=): algorithm -> the length of its hex digest.
+DIGEST_LENGTHS = {"md5": 32, "sha256": 64}
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -233,3 +242,14 @@ def split_artifact_url(url: str) -> Artifact | None:
         return None
     name, version, build = parts
     return Artifact(channel=channel, subdir=subdir, filename=rest, name=name, version=version, build=build)
+
+
+def python_version(packages: Iterable[Package]) -> str | None:
+    """The version of the conda ``python`` package among ``packages``, when they hold exactly one
+    and it is an interpreter version (``3.11.9``, not a build-variant string): the Python a
+    solved conda environment installs, which becomes its target."""
+    pythons = {package.version for package in packages if package.ecosystem == "conda" and package.name == "python"}
+    python = next(iter(pythons)) if len(pythons) == 1 else None
+    if python is not None and not _PYTHON_VERSION.match(python):
+        python = None
+    return python

@@ -51,10 +51,8 @@ from urllib.parse import unquote
 
 from packaging.utils import canonicalize_name
 
-from gate.errors import InputError
 from gate.model import Environment, LicenseFields, Location, Package, Source, SourceKind, Target
 from gate.sources.base import InputKind
-from gate.sources.conda_environment import paused_gc
 from gate.sources.conda_names import (
     KNOWN_SUBDIRS,
     build_has_python,
@@ -63,8 +61,8 @@ from gate.sources.conda_names import (
     subdir_marker,
     untargeted_note,
 )
-from gate.sources.requirements import _split_revision
-from gate.sources.uv_lock import Where, read_sample, read_text, sorted_hashes
+from gate.sources.lockfile import Where, load_json, paused_gc, read_sample, read_text, sorted_hashes
+from gate.sources.requirements import split_revision
 
 MAX_SBOM_BYTES = 100 * 1024 * 1024  # SBOMs of whole images with file lists run to tens of MB
 READ_TYPES = ("pypi", "conda")
@@ -151,12 +149,7 @@ class CycloneDxReader:
     def _read(self, path: Path) -> Environment:
         file = str(path)
         text = read_text(path, limit=self.max_bytes)
-        try:
-            document = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise InputError(f"not valid JSON ({error.msg})", where=file, line=error.lineno) from None
-        except RecursionError:
-            raise InputError("not valid JSON (nested too deeply)", where=file) from None
+        document = load_json(text, where=file)
         top = Where(file, None, "", json=True)
         bom = top.table(document)
         bom_format = _string(top, bom, "bomFormat", required=True)
@@ -301,7 +294,7 @@ def _pypi_source(purl: Purl, place: Where) -> Source:
         url = qualifiers["vcs_url"]
         if not _VCS.match(url):
             raise place.at("purl").error(f"vcs_url {url!r} is not a <vcs>+<url> URL")
-        repository, revision = _split_revision(url.split("#", 1)[0])
+        repository, revision = split_revision(url.split("#", 1)[0])
         return Source(kind=SourceKind.VCS, url=repository, commit=revision)
     if "download_url" in qualifiers:
         url = qualifiers["download_url"]

@@ -43,10 +43,17 @@ from urllib.parse import urlsplit
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
-from gate.errors import InputError
 from gate.model import Environment, Location, Package, Source, SourceKind, Target
 from gate.sources.base import InputKind
-from gate.sources.uv_lock import MAX_LOCK_BYTES, Where, hash_strings, read_sample, read_text, sorted_hashes
+from gate.sources.lockfile import (
+    MAX_LOCK_BYTES,
+    Where,
+    hash_strings,
+    load_json,
+    read_sample,
+    read_text,
+    sorted_hashes,
+)
 
 VCS_KEYS = ("git", "hg", "svn", "bzr")
 RUNTIME_CATEGORY = "default"
@@ -80,12 +87,7 @@ class PipfileLockReader:
         """Every package of every category; ``target`` is not consulted."""
         where = str(path)
         text = read_text(path, limit=self.max_bytes)
-        try:
-            document = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise InputError(f"not valid JSON ({error.msg})", where=where, line=error.lineno) from None
-        except RecursionError:
-            raise InputError("not valid JSON (nested too deeply)", where=where) from None
+        document = load_json(text, where=where)
         top = Where(where, None, "", json=True)
         document = top.table(document)
         if "_meta" not in document:

@@ -52,7 +52,7 @@ from packaging.version import InvalidVersion, Version
 
 from gate.model import Environment, Location, Package, Source, SourceKind, Target
 from gate.sources.base import InputKind
-from gate.sources.uv_lock import (
+from gate.sources.lockfile import (
     MAX_LOCK_BYTES,
     Where,
     array_table_lines,

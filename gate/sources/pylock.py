@@ -48,9 +48,7 @@ they are not one target, so the environment's target stays empty), ``attestation
 
 from __future__ import annotations
 
-import os
 import re
-import stat
 import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -67,10 +65,10 @@ from packaging.version import Version
 from gate.errors import InputError
 from gate.model import Environment, Location, Package, Source, SourceKind, Target
 from gate.sources.base import InputKind, decode_utf8, read_bounded
+from gate.sources.lockfile import DETECT_BYTES, read_head
 from gate.targets import PLATFORMS, PYTHONS
 
 MAX_PYLOCK_BYTES = 50 * 1024 * 1024  # 90x the largest pylock.toml in the corpus (560 kB)
-DETECT_BYTES = 64 * 1024
 RUNTIME = "runtime"
 SUPPORTED_LOCK_VERSION = Version("1.0")
 
@@ -95,14 +93,8 @@ class PylockReader:
         """A top-level ``lock-version`` key (before any table, where TOML puts top-level
         keys) and a ``[[packages]]`` table, in the first 64 kB. The file name is not
         consulted: a requirements file saved as ``pylock.toml`` is not one."""
-        try:
-            if not stat.S_ISREG(os.stat(path).st_mode):
-                return False
-            with open(path, "rb") as handle:
-                data = handle.read(DETECT_BYTES)
-        except OSError:
-            return False
-        if b"\0" in data:
+        data = read_head(path, size=DETECT_BYTES)
+        if data is None:
             return False
         text = data.decode("utf-8", errors="replace")
         first_table = _TABLE_HEADER.search(text)

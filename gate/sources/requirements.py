@@ -77,9 +77,8 @@ from __future__ import annotations
 import os
 import re
 import shlex
-import stat
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ClassVar
@@ -93,6 +92,7 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 from gate.errors import InputError
 from gate.model import Environment, Location, Package, Source, SourceKind, Target
 from gate.sources.base import InputKind, decode_utf8, read_bounded
+from gate.sources.lockfile import read_head
 
 MAX_REQUIREMENTS_BYTES = 50 * 1024 * 1024  # 300x the largest compiled file in the corpus (170 kB)
 MAX_PYPROJECT_BYTES = 1024 * 1024
@@ -176,14 +176,34 @@ class RequirementsReader:
         consulted (markers go into each package for the caller to evaluate)."""
         state = _State()
         state.read_file(str(path), constraint=False, stack=())
-        index_url = state.index_url()
-        packages = [
-            replace(package, source=Source(kind=SourceKind.INDEX, url=index_url))
-            if package.source.kind is SourceKind.INDEX and index_url is not None else package
-            for package in state.packages
-        ]
-        return Environment.create(source=str(path), kind=self.name, target=Target(), packages=packages,
-                                  notes=state.notes())
+        parsed = state.parsed()
+        return Environment.create(source=str(path), kind=self.name, target=Target(), packages=parsed.packages,
+                                  notes=parsed.notes)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ParsedPip:
+    """What pip requirement lines declare: the packages (an index requirement with the index URL
+    when the options name exactly one, see the module docstring), and the notes on what the
+    lines leave open (several indexes, constraints files read, requirements naming no project)."""
+
+    packages: tuple[Package, ...]
+    notes: tuple[str, ...]
+
+
+def parse_pip_lines(lines: Iterable[tuple[int, str]], *, file: str) -> ParsedPip:
+    """Requirement and option lines held in another file (the ``pip:`` list of a conda
+    environment file), read exactly as the lines of a requirements file ``file`` are.
+
+    ``lines`` are ``(line number, logical line)`` pairs: one requirement or option line each,
+    already joined, stripped and free of comments; they are consumed in order, so an error
+    raised while producing one comes after the errors of the lines before it. ``file`` is where
+    the lines stand: the location of each package and error, and the directory ``-r``/``-c``
+    includes and local projects are taken relative to. Every error is an :class:`InputError`
+    naming ``file`` and the line."""
+    state = _State()
+    state.read_lines(lines, file=file, constraint=False, stack=((os.path.realpath(file), file),))
+    return state.parsed()
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -237,6 +257,17 @@ class _State:
                          "against advisories.")
         return tuple(notes)
 
+    def parsed(self) -> ParsedPip:
+        """The packages read, each index requirement with :meth:`index_url` when it is known,
+        and :meth:`notes`."""
+        index_url = self.index_url()
+        packages = tuple(
+            replace(package, source=Source(kind=SourceKind.INDEX, url=index_url))
+            if package.source.kind is SourceKind.INDEX and index_url is not None else package
+            for package in self.packages
+        )
+        return ParsedPip(packages=packages, notes=self.notes())
+
     def index_url(self) -> str | None:
         """The one index every index requirement came from, or ``None`` when it is not
         known (none named, or several places pip may have taken a package from)."""
@@ -266,18 +297,24 @@ class _State:
                              line=text.count("\n", 0, text.find("\0")) + 1)
         if constraint:
             self.constraint_files.append(file)
-        inner = (*stack, (real, file))
-        base = os.path.dirname(file)
-        for number, content in _logical_lines(text, where=file, complete=True):
+        self.read_lines(_logical_lines(text, where=file, complete=True), file=file, constraint=constraint,
+                        stack=(*stack, (real, file)))
+        self.done.add((real, constraint))
+
+    def read_lines(self, lines: Iterable[tuple[int, str]], *, file: str, constraint: bool,
+                   stack: tuple[tuple[str, str], ...]) -> None:
+        """Read the logical lines of ``file``; ``stack`` holds (real path, display path) of the
+        files being read, ``file`` last."""
+        base = os.path.dirname(file) or "."
+        for number, content in lines:
             parsed = _parse_line(content, where=file, line=number)
             if parsed.requirement is not None:
-                package = _package(parsed, file=file, line=number, base=base or ".")
+                package = _package(parsed, file=file, line=number, base=base)
                 if not constraint:
                     self.packages.append(package)
                 continue
             for option in parsed.options:
-                self._option(option, file=file, line=number, stack=inner)
-        self.done.add((real, constraint))
+                self._option(option, file=file, line=number, stack=stack)
 
     def _option(self, option: _Option, *, file: str, line: int, stack: tuple[tuple[str, str], ...]) -> None:
         value = option.value or ""
@@ -308,14 +345,8 @@ class _State:
 def _prefix(path: Path) -> str | None:
     """The first lines of a regular file as text, or ``None`` for what cannot be a text
     requirements file (missing, special, binary, not UTF-8)."""
-    try:
-        if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block the open
-            return None
-        with open(path, "rb") as handle:
-            data = handle.read(DETECT_BYTES + 1)
-    except OSError:
-        return None
-    if b"\0" in data:
+    data = read_head(path, size=DETECT_BYTES + 1)
+    if data is None:
         return None
     if len(data) > DETECT_BYTES:  # keep whole lines only: the cut may split a character
         data = data[: data.rfind(b"\n", 0, DETECT_BYTES) + 1]
@@ -540,7 +571,7 @@ def _url_source(url: str, *, editable: bool) -> Source:
     """Where a URL or path points: a VCS checkout, a remote file, a local file or directory."""
     without_fragment = url.split("#", 1)[0]
     if _VCS_PREFIX.match(url):
-        repository, revision = _split_revision(without_fragment)
+        repository, revision = split_revision(without_fragment)
         return Source(kind=SourceKind.EDITABLE if editable else SourceKind.VCS, url=repository, commit=revision)
     if editable:
         return Source(kind=SourceKind.EDITABLE, url=without_fragment)
@@ -549,7 +580,7 @@ def _url_source(url: str, *, editable: bool) -> Source:
     return Source(kind=SourceKind.PATH, url=without_fragment)
 
 
-def _split_revision(url: str) -> tuple[str, str | None]:
+def split_revision(url: str) -> tuple[str, str | None]:
     """``git+https://host/repo.git@rev`` -> (``git+https://host/repo.git``, ``rev``); an ``@``
     before the path is a user name (``git+ssh://git@host/...``, ``git+git@host:repo``)."""
     scheme_end = url.find("://")

@@ -55,18 +55,11 @@ Not read: ``[package.metadata]`` (the specifiers the project declared, not what 
 edge markers; a package's own ``resolution-markers`` are only its fallback marker if it is
 unreachable, which uv does not write), upload times and sizes, ``[options]``. The target is
 left empty: ``requires-python`` is a range, not an interpreter.
-
-This module also holds the small helpers the other lockfile readers share (the detection
-sample, bounded UTF-8 reading, TOML errors with lines, ``[[package]]`` header lines, typed field
-access with key paths in errors, hashes).
 """
 
 from __future__ import annotations
 
-import os
 import re
-import stat
-import tomllib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cache
@@ -74,230 +67,27 @@ from pathlib import Path
 from typing import Any, ClassVar
 from urllib.parse import urlsplit, urlunsplit
 
-from packaging.markers import InvalidMarker, Marker
 from packaging.utils import canonicalize_name
 
-from gate.errors import InputError
 from gate.model import Environment, Location, Package, Source, SourceKind, Target
-from gate.sources.base import InputKind, decode_utf8, read_bounded
+from gate.sources.base import InputKind
+from gate.sources.lockfile import (
+    MAX_LOCK_BYTES,
+    Where,
+    array_table_lines,
+    artifact_hashes,
+    load_toml,
+    marker_problem,
+    read_sample,
+    read_text,
+    shorten,
+    sorted_hashes,
+)
 
-MAX_LOCK_BYTES = 50 * 1024 * 1024  # 40x the largest real lockfile seen (lerobot's uv.lock, 1.2 MB)
-DETECT_BYTES = 64 * 1024
 MAX_TERMS = 32  # alternatives in one computed marker; more and the package gets no marker
 MAX_ATOMS = 8  # edge markers joined in one alternative; more are dropped (weakening it)
 MAX_MARKER_STEPS = 500_000  # edge visits for all markers; the largest real lock seen needs about 4,000
 SUPPORTED_VERSIONS = frozenset({1})
-
-# --- helpers shared by the lockfile readers ------------------------------------------------------
-
-
-def read_sample(path: Path, *, size: int = DETECT_BYTES) -> str | None:
-    """The first and, for a larger file, the last ``size`` bytes of a regular file, decoded
-    leniently: what detection looks at. ``None`` for anything that is not a readable regular
-    file or holds NUL bytes (binary). Never raises, never blocks (a FIFO is not opened)."""
-    try:
-        info = os.stat(path)
-        if not stat.S_ISREG(info.st_mode):
-            return None
-        with open(path, "rb") as handle:
-            head = handle.read(size)
-            tail = b""
-            if info.st_size > size:
-                handle.seek(max(size, info.st_size - size))
-                tail = handle.read(size)
-    except OSError:
-        return None
-    data = head + b"\n" + tail if tail else head
-    if b"\x00" in data:
-        return None
-    return data.decode("utf-8", errors="replace").removeprefix("\ufeff")
-
-
-def read_text(path: Path, *, limit: int) -> str:
-    """The whole file as UTF-8 text, bounded; a missing file is an :class:`InputError`."""
-    data = read_bounded(path, limit=limit)
-    if data is None:
-        raise InputError("no such file", where=path)
-    return decode_utf8(data, where=path).removeprefix("\ufeff")
-
-
-_TOML_POSITION = re.compile(r"\s*\((?:at line (\d+), column \d+|at end of document)\)$")
-
-
-def load_toml(text: str, *, where: str) -> dict[str, Any]:
-    """Parse TOML; an error names the line tomllib reports (3.11 puts it in the message)."""
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        message = str(error)
-        position = _TOML_POSITION.search(message)
-        line: int | None = None
-        if position is not None:
-            line = int(position.group(1)) if position.group(1) else text.rstrip("\r\n").count("\n") + 1
-            message = message[: position.start()]
-        raise InputError(f"not valid TOML ({message})", where=where, line=line) from None
-    except RecursionError:
-        raise InputError("not valid TOML (nested too deeply)", where=where) from None
-
-
-def array_table_lines(text: str, name: str, count: int) -> list[int | None]:
-    """The 1-based line of each ``[[name]]`` header, in order, as tomllib builds the array.
-
-    When the headers do not account for every element (the array written inline, or a header
-    inside a multi-line string) no line is claimed rather than a wrong one."""
-    header = re.compile(rf"\[\[[ \t]*{re.escape(name)}[ \t]*\]\][ \t]*(?:#[^\n]*)?(?:\r?\n|\Z)")
-    lines: list[int | None] = []
-    line, counted = 1, 0
-    start = text.find("[[")
-    while start != -1:  # str.find is several times faster than a multi-line regex over a large lock
-        line_start = text.rfind("\n", 0, start) + 1
-        if header.match(text, start) and not text[line_start:start].strip(" \t"):
-            line += text.count("\n", counted, start)
-            counted = start
-            lines.append(line)
-        start = text.find("[[", start + 2)
-    if len(lines) != count:
-        return [None] * count
-    return lines
-
-
-def _shorten(value: object) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
-
-
-@dataclass(frozen=True, slots=True)
-class Where:
-    """A place in a lockfile (file, line, key path) and typed reads of the value there: every
-    wrong type becomes a one-line :class:`InputError` such as
-    ``uv.lock:12: package[3].version: expected a string``."""
-
-    file: str
-    line: int | None
-    key: str
-    json: bool = False
-
-    def at(self, key: str | int) -> Where:
-        """The place of a member (``str``) or element (``int``) of the value here."""
-        suffix = f"[{key}]" if isinstance(key, int) else (f".{key}" if self.key else key)
-        return Where(self.file, self.line, self.key + suffix, self.json)
-
-    def error(self, message: str) -> InputError:
-        return InputError(message, where=self.file, line=self.line, key_path=self.key or None)
-
-    def string(self, value: object) -> str:
-        if not isinstance(value, str):
-            raise self.error(f"expected a string, got {_type_name(value, self.json)}")
-        return value
-
-    def array(self, value: object) -> list[Any]:
-        if not isinstance(value, list):
-            raise self.error(f"expected an array, got {_type_name(value, self.json)}")
-        return value
-
-    def table(self, value: object) -> dict[str, Any]:
-        if not isinstance(value, dict):
-            kind = "an object" if self.json else "a table"
-            raise self.error(f"expected {kind}, got {_type_name(value, self.json)}")
-        return value
-
-    def boolean(self, value: object) -> bool:
-        if not isinstance(value, bool):
-            raise self.error(f"expected true or false, got {_type_name(value, self.json)}")
-        return value
-
-    def get_string(self, table: Mapping[str, Any], key: str, *, required: bool = False) -> str | None:
-        if key not in table:
-            if required:
-                raise self.at(key).error("missing")
-            return None
-        return self.at(key).string(table[key])
-
-    def get_array(self, table: Mapping[str, Any], key: str) -> list[Any]:
-        return self.at(key).array(table[key]) if key in table else []
-
-    def get_table(self, table: Mapping[str, Any], key: str) -> dict[str, Any]:
-        return self.at(key).table(table[key]) if key in table else {}
-
-    def get_boolean(self, table: Mapping[str, Any], key: str) -> bool:
-        return self.at(key).boolean(table[key]) if key in table else False
-
-    def strings(self, table: Mapping[str, Any], key: str) -> list[str]:
-        """An array of strings (absent: empty)."""
-        place = self.at(key)
-        return [place.at(i).string(item) for i, item in enumerate(self.get_array(table, key))]
-
-    def marker(self, value: object) -> str:
-        """A PEP 508 environment marker, checked to parse."""
-        text = self.string(value)
-        problem = marker_problem(text)
-        if problem is not None:
-            raise self.error(f"invalid environment marker {_shorten(text)} ({problem})")
-        return text
-
-    def hash(self, value: object) -> tuple[str, str]:
-        """``"<algorithm>:<hex digest>"`` as a lower-case pair."""
-        text = self.string(value)
-        match = _HASH.fullmatch(text)
-        if match is None:
-            raise self.error(f"expected '<algorithm>:<hex digest>', got {_shorten(text)}")
-        return match.group(1).lower(), match.group(2).lower()
-
-
-_HASH = re.compile(r"([A-Za-z0-9_]+)[:=]([0-9A-Fa-f]+)")
-_TOML_TYPES = {str: "a string", int: "an integer", float: "a float", bool: "a boolean", list: "an array",
-               dict: "a table"}
-_JSON_TYPES = {str: "a string", int: "a number", float: "a number", bool: "true or false", list: "an array",
-               dict: "an object", type(None): "null"}
-
-
-def _type_name(value: object, json: bool) -> str:
-    names = _JSON_TYPES if json else _TOML_TYPES
-    return names.get(type(value), "a date or time" if not json else type(value).__name__)
-
-
-@cache
-def marker_problem(text: str) -> str | None:
-    """Why ``text`` is not a PEP 508 marker, or ``None`` when it parses (cached: lockfiles
-    repeat the same few markers hundreds of times)."""
-    try:
-        Marker(text)
-    except InvalidMarker as error:
-        return str(error).splitlines()[0]
-    return None
-
-
-def sorted_hashes(found: Iterable[tuple[str, str]]) -> tuple[tuple[str, str], ...]:
-    return tuple(sorted(set(found)))
-
-
-def hash_strings(items: object, place: Where) -> list[tuple[str, str]]:
-    """An array of ``"<algorithm>:<hex digest>"`` strings, read without a :class:`Where` for
-    each well-formed one."""
-    found = []
-    for i, item in enumerate(place.array(items)):
-        match = _HASH.fullmatch(item) if isinstance(item, str) else None
-        found.append((match.group(1).lower(), match.group(2).lower()) if match else place.at(i).hash(item))
-    return found
-
-
-def artifact_hashes(items: object, place: Where) -> list[tuple[str, str]]:
-    """The ``hash`` of each table in an array of artifacts (wheels, files); tables without
-    one are skipped. A lock lists thousands of artifacts: the well-formed ones are read
-    without building a :class:`Where` each, which only an error needs."""
-    found = []
-    for i, item in enumerate(place.array(items)):
-        value = item.get("hash") if isinstance(item, dict) else None
-        match = _HASH.fullmatch(value) if isinstance(value, str) else None
-        if match is not None:
-            found.append((match.group(1).lower(), match.group(2).lower()))
-        elif not isinstance(item, dict) or "hash" in item:
-            here = place.at(i)
-            found.append(here.at("hash").hash(here.table(item)["hash"]))
-    return found
-
-
-# --- uv.lock --------------------------------------------------------------------------------------
 
 _PREAMBLE_END = re.compile(r"^\[", re.MULTILINE)
 _VERSION_LINE = re.compile(r"^version[ \t]*=[ \t]*\d+[ \t]*(?:#.*)?$", re.MULTILINE)
@@ -425,7 +215,7 @@ def _source(table: dict[str, Any], place: Where) -> Source | None:
     if kind == "git":
         parts = urlsplit(value)
         if not _COMMIT.fullmatch(parts.fragment):
-            raise place.at(kind).error(f"no commit after '#' in {_shorten(value)}")
+            raise place.at(kind).error(f"no commit after '#' in {shorten(value)}")
         return Source(kind=SourceKind.VCS, url=urlunsplit(parts._replace(query="", fragment="")),
                       commit=parts.fragment.lower())
     if kind == "url":

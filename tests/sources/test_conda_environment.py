@@ -9,7 +9,8 @@ import pytest
 
 from gate.errors import InputError
 from gate.model import Location, SourceKind, Target
-from gate.sources.conda_environment import CondaEnvironmentReader, CondaSpec, compose_yaml, parse_conda_spec
+from gate.sources.conda_environment import CondaEnvironmentReader, CondaSpec, parse_conda_spec
+from gate.sources.lockfile import compose_yaml
 from tests.conftest import ASSETS
 
 ASSET = ASSETS / "lockfiles" / "conda-environment" / "environment.yml"
