@@ -91,8 +91,11 @@ _NOW_OPTION = click.option("--now", metavar="TIMESTAMP",
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False),
               help="Write result.json and report.md into this directory.")
 @_NOW_OPTION
+@click.option("--offline", is_flag=True,
+              help="Do not ask the package index (policy section `registry`): use cached answers no older than "
+              "registry.cache_max_age_hours, else stop with exit 6.")
 def check(env_path: Path | None, lockfiles: tuple[Path, ...], target_text: str | None, groups: tuple[str, ...],
-          policy_arg: str, db: Path | None, out: Path | None, now: str | None) -> int:
+          policy_arg: str, db: Path | None, out: Path | None, now: str | None, offline: bool) -> int:
     """Check an environment or lockfiles against a stage policy and the advisory database."""
     from gate.advisories import AdvisoryDatabase
     from gate.policy import load_policy, resolve_policy_argument
@@ -119,8 +122,15 @@ def check(env_path: Path | None, lockfiles: tuple[Path, ...], target_text: str |
         with AdvisoryDatabase.open(_database_path(db)) as database:
             database_info = database.info
             matches = database.matches(environment.packages)
+    registry = None
+    if policy.registry is not None:
+        from gate.registry import fetch_registry_facts
+
+        # Licences from the index only for lockfiles: an installed package's own METADATA is the same file.
+        registry = fetch_registry_facts(environment, policy.registry, offline=offline,
+                                        licenses=policy.licenses is not None and env_path is None)
     decision = evaluate(environment=environment, policy=policy, matches=matches, database=database_info,
-                        now=clock.now())
+                        now=clock.now(), registry=registry)
     if out is not None:
         outputs = {
             "result.json": dump_json(result_document(decision)),

@@ -23,11 +23,13 @@ from gate.policy.rules.advisory_db import AdvisoryDbRule
 from gate.policy.rules.base import Context, Rule
 from gate.policy.rules.licenses import LicenseRule
 from gate.policy.rules.packages import DenyRule
+from gate.policy.rules.registry import RegistryRule
 from gate.policy.rules.sources import SourceRule
 from gate.policy.rules.vulnerabilities import VulnerabilityRule
 
 # The registry of rules, in report order. A new policy section adds one line here.
-RULES: tuple[Rule, ...] = (AdvisoryDbRule(), VulnerabilityRule(), DenyRule(), LicenseRule(), SourceRule())
+RULES: tuple[Rule, ...] = (AdvisoryDbRule(), VulnerabilityRule(), DenyRule(), LicenseRule(), SourceRule(),
+                           RegistryRule())
 
 
 def evaluate(*, environment: Environment, policy: Policy, matches: Sequence[Match],
