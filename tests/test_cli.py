@@ -13,6 +13,7 @@ from tests.conftest import ASSETS, Run
 OLD = ASSETS / "venvs" / "old-ml"
 CURRENT = ASSETS / "venvs" / "current"
 EXAMPLE_POLICY = ASSETS / "example" / "policy.yml"
+VULNERABILITIES = ASSETS / "policies" / "vulnerabilities.yml"  # production's vulnerability rules alone
 NOW = "2026-11-26T12:00:00Z"
 
 Gate = Callable[..., Run]
@@ -39,10 +40,16 @@ def test_readme_example_blocks_with_every_status(gate: Gate, example_db: Path, t
         ("urllib3", "1.24.1", "GHSA-r64q-w8jr-g9qp", "blocking"),
         ("urllib3", "1.24.1", "GHSA-v845-jxx5-vc9f", "blocking"),
     }
+    # licences the old metadata leaves ambiguous block; a venv's unprovable provenance only warns
+    assert [(v["rule"], v["package"], v["status"]) for v in result["violations"]] == [
+        ("licenses.unknown", "chardet", "blocking"), ("licenses.unknown", "django", "blocking"),
+        ("licenses.unknown", "idna", "blocking"), ("sources.indexes", None, "warning"),
+        ("sources.require_hashes", None, "warning")]
     report = (out / "report.md").read_text()
     assert report.startswith("## ❌ Promotion Gate: blocked from production\n")
+    assert "### Licences: blocking" in report
     assert "<details><summary>Waived (1)</summary>" in report
-    assert run.out.splitlines()[0].startswith("gate: FAIL (production): 11 blocking, 1 waived, 0 warnings;")
+    assert run.out.splitlines()[0].startswith("gate: FAIL (production): 14 blocking, 1 waived, 2 warnings;")
 
 
 def test_current_versions_pass(gate: Gate, example_db: Path, tmp_path: Path) -> None:
@@ -52,8 +59,9 @@ def test_current_versions_pass(gate: Gate, example_db: Path, tmp_path: Path) -> 
     result = json.loads((out / "result.json").read_text())
     assert result["decision"] == "pass"
     assert result["findings"] == []
-    # the example waiver matched nothing here: a warning, not a failure
-    assert [v["rule"] for v in result["violations"]] == ["vulnerabilities.waivers"]
+    # the example waiver matched nothing here, and a venv cannot prove its index: warnings, not failures
+    assert [(v["rule"], v["status"]) for v in result["violations"]] == [
+        ("vulnerabilities.waivers", "warning"), ("sources.indexes", "warning"), ("sources.require_hashes", "warning")]
 
 
 def test_outputs_are_deterministic(gate: Gate, example_db: Path, tmp_path: Path) -> None:
@@ -73,7 +81,7 @@ def test_missing_database_gives_no_verdict(gate: Gate, tmp_path: Path) -> None:
 
 
 def test_stale_database_gives_no_verdict(gate: Gate, example_db: Path, tmp_path: Path) -> None:
-    run = gate("check", "--env", OLD, "--policy", "production", "--db", example_db, "--out", tmp_path / "out",
+    run = gate("check", "--env", OLD, "--policy", VULNERABILITIES, "--db", example_db, "--out", tmp_path / "out",
                "--now", NOW)
     assert run.code == 4
     assert "advisory database is" in run.err and "allows advisory_db.max_age_days=2" in run.err

@@ -10,7 +10,7 @@ import pytest
 
 from gate.sources import reader_for_lockfile
 from gate.sources.selection import select
-from tests.conftest import SHARED
+from tests.conftest import ASSETS, SHARED
 from tests.sources.helpers import add_dist, make_venv
 
 CORPUS = SHARED / "corpus"
@@ -23,7 +23,7 @@ NOW = "2026-07-24T00:00:00Z"
 
 
 def findings(gate, args: list[str | Path], out: Path) -> set[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
-    run = gate("check", *args, "--policy", "production", "--out", out, "--now", NOW)
+    run = gate("check", *args, "--policy", ASSETS / "policies" / "vulnerabilities.yml", "--out", out, "--now", NOW)
     assert run.code in (0, 1), run.err
     result = json.loads((out / "result.json").read_text())
     return {(f["package"], f["version"], f["id"]) for f in result["findings"]}

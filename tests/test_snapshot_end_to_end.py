@@ -18,6 +18,7 @@ from packaging.utils import canonicalize_name
 from tests.conftest import ASSETS, SNAPSHOT_YAML_ZIP, Run
 
 OLD = ASSETS / "venvs" / "old-ml"
+VULNERABILITIES = ASSETS / "policies" / "vulnerabilities.yml"  # production's vulnerability rules alone
 NOW = "2026-07-24T00:00:00Z"
 
 
@@ -45,7 +46,7 @@ def old_result(snapshot_db: Path, tmp_path_factory: pytest.TempPathFactory) -> d
 
     out = tmp_path_factory.mktemp("out")
     with pytest.raises(SystemExit) as exited:
-        main(["check", "--env", str(OLD), "--policy", "production", "--db", str(snapshot_db), "--out", str(out),
+        main(["check", "--env", str(OLD), "--policy", str(VULNERABILITIES), "--db", str(snapshot_db), "--out", str(out),
               "--now", NOW])
     assert exited.value.code == 1
     return json.loads((out / "result.json").read_text())
@@ -76,8 +77,8 @@ def test_every_finding_blocks_in_production_and_carries_aliases(old_result: dict
 
 def test_waiver_by_alias_on_real_data(snapshot_db: Path, tmp_path: Path, gate: Callable[..., Run]) -> None:
     policy = tmp_path / "p.yml"
-    policy.write_text("extends: production\nadvisory_db: {max_age_days: 3}\nvulnerabilities:\n  waivers:\n"
-                      "    - {id: GHSA-x84v-xcm2-53pg, package: requests, reason: r, owner: o, expires: 2027-01-31}\n")
+    policy.write_text(f"extends: {VULNERABILITIES}\nadvisory_db: {{max_age_days: 3}}\nvulnerabilities:\n  waivers:\n"
+                      "    - {{id: GHSA-x84v-xcm2-53pg, package: requests, reason: r, owner: o, expires: 2027-01-31}}\n")
     run = gate("check", "--env", OLD, "--policy", policy, "--db", snapshot_db, "--out", tmp_path / "out",
                "--now", NOW)
     assert run.code == 1
@@ -88,7 +89,7 @@ def test_waiver_by_alias_on_real_data(snapshot_db: Path, tmp_path: Path, gate: C
 
 
 def test_current_versions_pass_on_real_data(snapshot_db: Path, tmp_path: Path, gate: Callable[..., Run]) -> None:
-    run = gate("check", "--env", ASSETS / "venvs" / "current", "--policy", "production", "--db", snapshot_db,
+    run = gate("check", "--env", ASSETS / "venvs" / "current", "--policy", str(VULNERABILITIES), "--db", snapshot_db,
                "--out", tmp_path / "out", "--now", NOW)
     result = json.loads((tmp_path / "out" / "result.json").read_text())
     assert result["findings"] == [], [(f["package"], f["version"], f["id"]) for f in result["findings"]]
