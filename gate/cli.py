@@ -90,12 +90,16 @@ _NOW_OPTION = click.option("--now", metavar="TIMESTAMP",
 @_DB_OPTION
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False),
               help="Write result.json and report.md into this directory.")
+@click.option("--baseline", "baseline_path", type=click.Path(path_type=Path), metavar="FILE",
+              help="What was approved before, for the policy's drift section: the result.json of an earlier "
+              "check --out, a lockfile, or an environment directory.")
 @_NOW_OPTION
 @click.option("--offline", is_flag=True,
               help="Do not ask the package index (policy section `registry`): use cached answers no older than "
               "registry.cache_max_age_hours, else stop with exit 6.")
 def check(env_path: Path | None, lockfiles: tuple[Path, ...], target_text: str | None, groups: tuple[str, ...],
-          policy_arg: str, db: Path | None, out: Path | None, now: str | None, offline: bool) -> int:
+          policy_arg: str, db: Path | None, out: Path | None, baseline_path: Path | None, now: str | None,
+          offline: bool) -> int:
     """Check an environment or lockfiles against a stage policy and the advisory database."""
     from gate.advisories import AdvisoryDatabase
     from gate.policy import load_policy, resolve_policy_argument
@@ -116,6 +120,16 @@ def check(env_path: Path | None, lockfiles: tuple[Path, ...], target_text: str |
         candidate = read_lockfiles(list(lockfiles), target=target)
     wanted_groups = [name.strip() for value in groups for name in value.split(",") if name.strip()]
     environment = select(candidate, target=target, groups=wanted_groups).environment
+    baseline = None
+    if baseline_path is not None:
+        from gate.sources.baseline import load_baseline
+
+        baseline = load_baseline(baseline_path, target=environment.target, groups=wanted_groups)
+    modified_files = None
+    if env_path is not None and policy.drift is not None and "modified_files" in policy.drift.forbid:
+        from gate.sources.record_check import verify_installed_files
+
+        modified_files = verify_installed_files(env_path)
     matches = []
     database_info = None
     if policy.vulnerabilities is not None:
@@ -130,7 +144,7 @@ def check(env_path: Path | None, lockfiles: tuple[Path, ...], target_text: str |
         registry = fetch_registry_facts(environment, policy.registry, offline=offline,
                                         licenses=policy.licenses is not None and env_path is None)
     decision = evaluate(environment=environment, policy=policy, matches=matches, database=database_info,
-                        now=clock.now(), registry=registry)
+                        now=clock.now(), registry=registry, baseline=baseline, modified_files=modified_files)
     if out is not None:
         outputs = {
             "result.json": dump_json(result_document(decision)),

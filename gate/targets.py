@@ -56,3 +56,20 @@ def normalise_platform(value: str) -> str:
     if name not in PLATFORMS:
         raise ValueError(f"platform {value!r} is not one of {', '.join(PLATFORMS)}")
     return name
+
+
+def platform_of_wheel_tag(platform_tag: str) -> str | None:
+    """The gate platform a wheel's platform tag was built for; None for ``any`` and for tags
+    that fit several (``universal2``) or none of the gate's platforms."""
+    tag = platform_tag.lower()
+    if tag.startswith(("manylinux", "musllinux", "linux")):
+        for machine in ("x86_64", "aarch64"):
+            if tag.endswith("_" + machine):
+                return f"linux_{machine}"
+        return None
+    if tag.startswith("macosx"):
+        for machine in ("x86_64", "arm64"):
+            if tag.endswith("_" + machine):
+                return f"macosx_{machine}"
+        return None
+    return tag if tag in ("win_amd64", "win_arm64") else None

@@ -44,12 +44,12 @@ def test_readme_example_blocks_with_every_status(gate: Gate, example_db: Path, t
     assert [(v["rule"], v["package"], v["status"]) for v in result["violations"]] == [
         ("licenses.unknown", "chardet", "blocking"), ("licenses.unknown", "django", "blocking"),
         ("licenses.unknown", "idna", "blocking"), ("sources.indexes", None, "warning"),
-        ("sources.require_hashes", None, "warning")]
+        ("sources.require_hashes", None, "warning"), ("consistency", "requests", "blocking")]
     report = (out / "report.md").read_text()
     assert report.startswith("## ❌ Promotion Gate: blocked from production\n")
     assert "### Licences: blocking" in report
     assert "<details><summary>Waived (1)</summary>" in report
-    assert run.out.splitlines()[0].startswith("gate: FAIL (production): 14 blocking, 1 waived, 2 warnings;")
+    assert run.out.splitlines()[0].startswith("gate: FAIL (production): 15 blocking, 1 waived, 2 warnings;")
 
 
 def test_current_versions_pass(gate: Gate, example_db: Path, tmp_path: Path) -> None:

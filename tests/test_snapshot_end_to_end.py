@@ -78,7 +78,7 @@ def test_every_finding_blocks_in_production_and_carries_aliases(old_result: dict
 def test_waiver_by_alias_on_real_data(snapshot_db: Path, tmp_path: Path, gate: Callable[..., Run]) -> None:
     policy = tmp_path / "p.yml"
     policy.write_text(f"extends: {VULNERABILITIES}\nadvisory_db: {{max_age_days: 3}}\nvulnerabilities:\n  waivers:\n"
-                      "    - {{id: GHSA-x84v-xcm2-53pg, package: requests, reason: r, owner: o, expires: 2027-01-31}}\n")
+                      "    - {id: GHSA-x84v-xcm2-53pg, package: requests, reason: r, owner: o, expires: 2027-01-31}\n")
     run = gate("check", "--env", OLD, "--policy", policy, "--db", snapshot_db, "--out", tmp_path / "out",
                "--now", NOW)
     assert run.code == 1

@@ -27,3 +27,15 @@ def test_bad_targets(text: str, message: str) -> None:
     with pytest.raises(ValueError) as caught:
         parse_target(text)
     assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(("tag", "platform"), [
+    ("manylinux_2_17_x86_64", "linux_x86_64"), ("manylinux2014_aarch64", "linux_aarch64"),
+    ("musllinux_1_2_x86_64", "linux_x86_64"), ("macosx_11_0_arm64", "macosx_arm64"),
+    ("macosx_10_9_universal2", None), ("win_amd64", "win_amd64"), ("win32", None), ("any", None),
+    ("linux_ppc64le", None),
+])
+def test_platform_of_wheel_tag(tag: str, platform: str | None) -> None:
+    from gate.targets import platform_of_wheel_tag
+
+    assert platform_of_wheel_tag(tag) == platform

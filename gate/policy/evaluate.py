@@ -21,6 +21,8 @@ from gate.model import (
 from gate.policy.model import Policy
 from gate.policy.rules.advisory_db import AdvisoryDbRule
 from gate.policy.rules.base import Context, Rule
+from gate.policy.rules.consistency import ConsistencyRule
+from gate.policy.rules.drift import DriftRule
 from gate.policy.rules.licenses import LicenseRule
 from gate.policy.rules.packages import DenyRule
 from gate.policy.rules.registry import RegistryRule
@@ -29,7 +31,7 @@ from gate.policy.rules.vulnerabilities import VulnerabilityRule
 
 # The registry of rules, in report order. A new policy section adds one line here.
 RULES: tuple[Rule, ...] = (AdvisoryDbRule(), VulnerabilityRule(), DenyRule(), LicenseRule(), SourceRule(),
-                           RegistryRule())
+                           RegistryRule(), ConsistencyRule(), DriftRule())
 
 
 def evaluate(*, environment: Environment, policy: Policy, matches: Sequence[Match],

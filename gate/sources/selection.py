@@ -116,7 +116,9 @@ def select(environment: Environment, *, target: Target | None, groups: Iterable[
         notes.append(f"Groups not judged: {listed}; name them with --groups to include them.")
     selected = Environment.create(
         source=environment.source, kind=environment.kind,
-        target=wanted_target if (wanted_target.python or wanted_target.platform) else environment.target,
+        # What the caller leaves open and the input knows (a venv's Python) is kept.
+        target=Target(python=wanted_target.python or environment.target.python,
+                      platform=wanted_target.platform or environment.target.platform),
         packages=kept)
     return Selection(environment=dataclasses.replace(selected, notes=tuple(notes)),
                      excluded_by_target=by_target, excluded_groups=tuple(sorted(by_group.items())))

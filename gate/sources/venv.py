@@ -58,6 +58,7 @@ from packaging.utils import canonicalize_name
 from gate.errors import InputError
 from gate.model import Environment, LicenseFields, Location, Package, Source, SourceKind, Target
 from gate.sources.base import InputKind, decode_utf8, read_bounded, relative_file
+from gate.targets import platform_of_wheel_tag
 
 MAX_METADATA_BYTES = 10 * 1024 * 1024  # 70x the largest in the 221-distribution benchmark env (140 kB)
 MAX_DIRECT_URL_BYTES = 1024 * 1024
@@ -186,7 +187,33 @@ def _environment(path: Path, *, kind: str, python: str | None, packages: Iterabl
     # Pre-sorted so that duplicates (same name and version) come out in the same order
     # whatever order the filesystem listed them in.
     ordered = sorted(packages, key=lambda p: (p.name, p.version or "", p.location.file if p.location else ""))
-    return Environment.create(source=str(path), kind=kind, target=Target(python=python), packages=ordered)
+    target = Target(python=python, platform=_platform_from_wheels(path, ordered))
+    return Environment.create(source=str(path), kind=kind, target=target, packages=ordered)
+
+
+def _platform_from_wheels(root: Path, packages: Iterable[Package]) -> str | None:
+    """The platform every platform-specific wheel in the environment was built for, from the
+    ``Tag:`` lines of their ``WHEEL`` files; None when they disagree or none is specific.
+
+    A venv records its Python but not its platform; without this, rules that evaluate markers
+    (consistency) would judge a Linux venv for Windows too."""
+    found: set[str] = set()
+    for package in packages:
+        if package.location is None or not package.location.file.endswith(".dist-info/METADATA"):
+            continue
+        wheel = os.path.join(str(root), package.location.file[: -len("METADATA")] + "WHEEL")
+        data = read_bounded(wheel, limit=MAX_SMALL_FILE_BYTES)
+        if data is None:
+            continue
+        for line in data.decode("utf-8", "replace").splitlines():
+            if line.startswith("Tag:"):
+                platform_tag = line[4:].strip().rsplit("-", 1)[-1]
+                if platform_tag != "any":
+                    for part in platform_tag.split("."):  # compressed tag sets
+                        platform = platform_of_wheel_tag(part)
+                        if platform is not None:
+                            found.add(platform)
+    return found.pop() if len(found) == 1 else None
 
 
 def _pyvenv_cfg(text: str) -> dict[str, str]:

@@ -536,3 +536,9 @@ def test_a_venv_that_sees_the_system_site_packages_is_refused(tmp_path: Path) ->
         "the venv's own packages only)")
     site = tmp_path / "venv" / "lib" / "python3.11" / "site-packages"
     assert read_environment(site).kind == "site-packages"
+
+
+def test_platform_is_read_from_the_wheels_when_they_agree() -> None:
+    assert VenvReader().read(CURRENT, target=None).target.platform == "linux_x86_64"
+    # old-ml mixes wheels built for several platforms: the platform stays open
+    assert VenvReader().read(OLD, target=None).target.platform is None
