@@ -45,6 +45,9 @@ def main() -> None:
     parser.add_argument("--env", type=Path, required=True, help="a virtualenv of 200+ distributions")
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--import-runs", type=int, default=3)
+    parser.add_argument("--policy", default=str(REPO / "tests" / "assets" / "policies" / "vulnerabilities.yml"),
+                        help="default: production's vulnerability rules alone (the spine); the registry rules "
+                        "need an index: benchmarks/bench_registry.py times them against a loopback one")
     args = parser.parse_args()
 
     sys.path.insert(0, str(REPO))
@@ -68,7 +71,7 @@ def main() -> None:
 
     environment = reader_for_environment(args.env).read(args.env, target=None)
     print(f"environment: {args.env} ({len(environment.packages)} distributions)")
-    policy = load_policy(resolve_policy_argument("production"))
+    policy = load_policy(resolve_policy_argument(args.policy))
 
     show("read environment (in process)",
          median_seconds(lambda: reader_for_environment(args.env).read(args.env, target=None), args.runs), args.runs)
@@ -88,7 +91,7 @@ def main() -> None:
     show("render result.json + report.md (in process)", median_seconds(
         lambda: (result_document(decision), render_markdown(decision)), args.runs), args.runs)
 
-    command = [sys.executable, "-m", "gate", "check", "--env", str(args.env), "--policy", "production",
+    command = [sys.executable, "-m", "gate", "check", "--env", str(args.env), "--policy", args.policy,
                "--db", str(db), "--out", str(work / "out"), "--now", "2026-07-24T00:00:00Z"]
 
     def whole_check() -> None:

@@ -83,7 +83,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import parse_qs, unquote, urlsplit
-from urllib.request import url2pathname
 
 from packaging.markers import InvalidMarker, Marker
 from packaging.requirements import InvalidRequirement, Requirement
@@ -331,7 +330,7 @@ class _State:
                 raise InputError(f"{option.spelling} {value}: includes from a URL are not read (the gate works "
                                  "offline; download the file and pass it)", where=file, line=line)
             if value.lower().startswith("file:"):
-                value = url2pathname(urlsplit(value).path)
+                value = _file_url_path(value)
             included = os.path.normpath(os.path.join(os.path.dirname(file), value))
             real = os.path.realpath(included)
             for index, (open_real, _display) in enumerate(stack):
@@ -620,7 +619,7 @@ def _wheel(url: str, *, where: str, line: int) -> tuple[str, str] | None:
 
 def _project_name(target: str, *, base: str) -> str | None:
     """``[project] name`` of the local directory ``target``, relative to ``base``."""
-    directory = url2pathname(urlsplit(target).path) if target.lower().startswith("file:") else target
+    directory = _file_url_path(target) if target.lower().startswith("file:") else target
     pyproject = os.path.join(base, directory, "pyproject.toml")
     data = read_bounded(pyproject, limit=MAX_PYPROJECT_BYTES)
     if data is None:
@@ -637,3 +636,11 @@ def _project_name(target: str, *, base: str) -> str | None:
 def _first_line(error: Exception) -> str:
     """packaging's parse errors add the input and a caret on further lines."""
     return str(error).splitlines()[0] if str(error) else type(error).__name__
+
+
+def _file_url_path(url: str) -> str:
+    """The local path of a ``file:`` URL. urllib.request is imported here, not at start-up: it
+    pulls in http.client, a tenth of a check's import time, for two rare lines."""
+    from urllib.request import url2pathname
+
+    return url2pathname(urlsplit(url).path)
