@@ -335,6 +335,14 @@ def policy_digest(effective: dict[str, Any]) -> str:
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
+def policy_from_effective(effective: dict[str, Any], *, path: str) -> Policy:
+    """Rebuild a policy from its effective (merged) form, as a signed record keeps it, so a
+    replay judges by exactly the rules that were in force. It is validated like a file."""
+    document = _Document(path=Path(path), data=effective, lines={})
+    _validate(document)
+    return _build(Path(path), effective)
+
+
 def _build(path: Path, merged: dict[str, Any]) -> Policy:
     advisory_db = merged.get("advisory_db")
     vulnerabilities = merged.get("vulnerabilities")
