@@ -73,3 +73,26 @@ def platform_of_wheel_tag(platform_tag: str) -> str | None:
                 return f"macosx_{machine}"
         return None
     return tag if tag in ("win_amd64", "win_arm64") else None
+
+
+def marker_environments(target: Target, *, extras: frozenset[str] = frozenset(),
+                        dependency_groups: frozenset[str] = frozenset()) -> tuple[dict[str, str | frozenset[str]], ...]:
+    """Every complete marker environment the target allows: one per Python version and
+    platform it leaves open (the same expansion the selection of lockfile entries makes)."""
+    pythons = (target.python,) if target.python else PYTHONS
+    platforms = (target.platform,) if target.platform else tuple(PLATFORMS)
+    result: list[dict[str, str | frozenset[str]]] = []
+    for python in pythons:
+        major_minor = ".".join(python.split(".")[:2])
+        full = python if python.count(".") == 2 else f"{python}.0"
+        for platform in platforms:
+            environment: dict[str, str | frozenset[str]] = dict(PLATFORMS[platform])
+            environment.update({
+                "python_version": major_minor, "python_full_version": full, "implementation_name": "cpython",
+                "implementation_version": full, "platform_python_implementation": "CPython",
+                "platform_release": "", "platform_version": "", "extra": "",
+                "extras": extras, "dependency_groups": dependency_groups,
+                "_python": python, "_platform": platform,  # for the report; no marker can name them
+            })
+            result.append(environment)
+    return tuple(result)

@@ -22,36 +22,9 @@ from packaging.markers import InvalidMarker, Marker, UndefinedComparison, Undefi
 
 from gate.errors import InputError
 from gate.model import Environment, Package, Target
-from gate.targets import PLATFORMS, PYTHONS
+from gate.targets import marker_environments
 
 RUNTIME = "runtime"
-
-
-def _environments(target: Target, groups: frozenset[str],
-                  extras: frozenset[str]) -> tuple[dict[str, str | frozenset[str]], ...]:
-    """Every complete marker environment the target allows (one per open combination)."""
-    pythons = (target.python,) if target.python else PYTHONS
-    platforms = (target.platform,) if target.platform else tuple(PLATFORMS)
-    result: list[dict[str, str | frozenset[str]]] = []
-    for python in pythons:
-        major_minor = ".".join(python.split(".")[:2])
-        full = python if python.count(".") == 2 else f"{python}.0"
-        for platform in platforms:
-            environment: dict[str, str | frozenset[str]] = dict(PLATFORMS[platform])
-            environment.update({
-                "python_version": major_minor,
-                "python_full_version": full,
-                "implementation_name": "cpython",
-                "implementation_version": full,
-                "platform_python_implementation": "CPython",
-                "platform_release": "",
-                "platform_version": "",
-                "extra": "",
-                "extras": extras,
-                "dependency_groups": groups,
-            })
-            result.append(environment)
-    return tuple(result)
 
 
 @cache
@@ -91,7 +64,7 @@ def select(environment: Environment, *, target: Target | None, groups: Iterable[
     wanted_target = target or Target()
     extras = frozenset(g.removeprefix("optional:") for g in chosen_groups if g.startswith("optional:"))
     dependency_groups = frozenset(g for g in chosen_groups if g != RUNTIME and not g.startswith("optional:"))
-    environments = _environments(wanted_target, dependency_groups, extras)
+    environments = marker_environments(wanted_target, extras=extras, dependency_groups=dependency_groups)
     kept: list[Package] = []
     by_target = 0
     by_group: dict[str, int] = {}

@@ -43,11 +43,11 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import InvalidVersion, Version
 
-from gate.model import Environment, Package, Status, Target, Violation
+from gate.model import Environment, Package, Status, Violation
 from gate.policy.rules.base import Context, Outcome
 from gate.sources.base import duplicate_packages
 from gate.sources.selection import RUNTIME
-from gate.targets import PLATFORMS, PYTHONS
+from gate.targets import marker_environments
 
 INSTALLED_KINDS = frozenset({"venv", "site-packages"})
 
@@ -232,29 +232,6 @@ class _Markers:
             return marker.evaluate({**environment, "extra": extra}, context="lock_file")
         except (UndefinedComparison, UndefinedEnvironmentName):
             return True  # undecidable for this target: taken to apply, so it is checked (fail closed)
-
-
-def marker_environments(target: Target, *, extras: frozenset[str] = frozenset(),
-                        dependency_groups: frozenset[str] = frozenset()) -> tuple[dict[str, str | frozenset[str]], ...]:
-    """Every complete marker environment the target allows: one per Python version and
-    platform it leaves open (the same expansion the selection of lockfile entries makes)."""
-    pythons = (target.python,) if target.python else PYTHONS
-    platforms = (target.platform,) if target.platform else tuple(PLATFORMS)
-    result: list[dict[str, str | frozenset[str]]] = []
-    for python in pythons:
-        major_minor = ".".join(python.split(".")[:2])
-        full = python if python.count(".") == 2 else f"{python}.0"
-        for platform in platforms:
-            environment: dict[str, str | frozenset[str]] = dict(PLATFORMS[platform])
-            environment.update({
-                "python_version": major_minor, "python_full_version": full, "implementation_name": "cpython",
-                "implementation_version": full, "platform_python_implementation": "CPython",
-                "platform_release": "", "platform_version": "", "extra": "",
-                "extras": extras, "dependency_groups": dependency_groups,
-                "_python": python, "_platform": platform,  # for the report; no marker can name them
-            })
-            result.append(environment)
-    return tuple(result)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)

@@ -18,7 +18,8 @@ from packaging.utils import canonicalize_name
 from gate.model import Environment, Location, Package, Status, Target
 from gate.policy.model import ConsistencyRules, Policy
 from gate.policy.rules.base import Context, Outcome
-from gate.policy.rules.consistency import ConsistencyRule, _gating_extra, _parse, marker_environments
+from gate.policy.rules.consistency import ConsistencyRule, _gating_extra, _parse
+from gate.targets import marker_environments
 from gate.sources import read_environment
 from gate.sources.selection import select
 from tests.factories import NOW, package
