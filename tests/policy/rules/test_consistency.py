@@ -19,9 +19,9 @@ from gate.model import Environment, Location, Package, Status, Target
 from gate.policy.model import ConsistencyRules, Policy
 from gate.policy.rules.base import Context, Outcome
 from gate.policy.rules.consistency import ConsistencyRule, _gating_extra, _parse
-from gate.targets import marker_environments
 from gate.sources import read_environment
 from gate.sources.selection import select
+from gate.targets import marker_environments
 from tests.factories import NOW, package
 from tests.sources.helpers import CURRENT, OLD, OLD_SITE, add_dist
 
