@@ -105,6 +105,7 @@ def check(env_path: Path | None, lockfiles: tuple[Path, ...], target_text: str |
     from gate.policy import load_policy, resolve_policy_argument
     from gate.policy.evaluate import evaluate
     from gate.report import render_markdown, result_document, summary_lines
+    from gate.sbom import render_sbom
     from gate.sources import read_lockfiles, reader_for_environment
     from gate.sources.selection import select
 
@@ -149,6 +150,7 @@ def check(env_path: Path | None, lockfiles: tuple[Path, ...], target_text: str |
         outputs = {
             "result.json": dump_json(result_document(decision)),
             "report.md": render_markdown(decision),
+            "sbom.cdx.json": render_sbom(decision),
         }
         for name, text in outputs.items():
             _write(out / name, text)
