@@ -68,7 +68,7 @@ def test_outputs_are_deterministic(gate: Gate, example_db: Path, tmp_path: Path)
     for name in ("a", "b"):
         gate("check", "--env", OLD, "--policy", EXAMPLE_POLICY, "--db", example_db, "--out", tmp_path / name,
              "--now", NOW)
-    for name in ("result.json", "report.md"):
+    for name in ("result.json", "report.md", "sbom.cdx.json"):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
 
 
