@@ -3,6 +3,7 @@ atomically, and map errors to exit codes. The only module that exits."""
 
 from __future__ import annotations
 
+import datetime as dt
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -20,7 +21,7 @@ from gate.errors import (
     SignatureError,
 )
 from gate.fileio import dump_json, write_text_atomic
-from gate.model import DatabaseInfo, Target
+from gate.model import DatabaseInfo, Decision, Target
 from gate.targets import PLATFORMS, parse_target
 
 EXIT_PASS = 0
@@ -112,6 +113,7 @@ def check(env_path: Path | None, lockfiles: tuple[Path, ...], target_text: str |
     if (env_path is None) == (not lockfiles):
         raise click.UsageError("give either --env PATH or one or more --lockfile FILE")
     clock = _clock(now)
+    started_at = clock.now()
     target = _target(target_text)
     policy = load_policy(resolve_policy_argument(policy_arg))
     target = target or policy.target
@@ -152,11 +154,43 @@ def check(env_path: Path | None, lockfiles: tuple[Path, ...], target_text: str |
             "report.md": render_markdown(decision),
             "sbom.cdx.json": render_sbom(decision),
         }
+        _write_record(out, outputs, decision, lockfiles=lockfiles, started_at=started_at, finished_at=clock.now(),
+                      require_signature=policy.record is not None and policy.record.require_signature)
         for name, text in outputs.items():
             _write(out / name, text)
     for line in summary_lines(decision):
         click.echo(line)
     return EXIT_BLOCKED if decision.blocking else EXIT_PASS
+
+
+def _write_record(out: Path, outputs: dict[str, str], decision: Decision, *, lockfiles: tuple[Path, ...],
+                  started_at: dt.datetime, finished_at: dt.datetime, require_signature: bool) -> None:
+    """Add record.dsse.json (and environment.json for an installed environment) to ``outputs``.
+
+    Built before anything is written, so a missing required key leaves no outputs at all."""
+    import os
+
+    from gate.record import ENVIRONMENT_JSON, RECORD_JSON, Subject, environment_manifest, make_record
+
+    subjects = []
+    if lockfiles:
+        for path in lockfiles:
+            try:
+                subjects.append(Subject(name=str(path), data=path.read_bytes()))
+            except OSError as error:
+                raise InputError(f"cannot read lockfile: {error.strerror}", where=path) from None
+    else:
+        manifest = environment_manifest(decision.environment)
+        outputs[ENVIRONMENT_JSON] = manifest.decode("utf-8")
+        subjects.append(Subject(name=ENVIRONMENT_JSON, data=manifest))
+    for name in ("sbom.cdx.json", "report.md"):
+        if name in outputs:
+            subjects.append(Subject(name=name, data=outputs[name].encode("utf-8")))
+    record = make_record(decision, subjects=subjects, environ=os.environ, started_at=started_at,
+                         finished_at=finished_at, require_signature=require_signature)
+    outputs[RECORD_JSON] = record.text
+    if record.note is not None:
+        click.echo(f"gate: note: {record.note}", err=True)
 
 
 def _target(text: str | None) -> Target | None:
@@ -173,6 +207,83 @@ def _write(path: Path, text: str) -> None:
         write_text_atomic(path, text)
     except OSError as error:
         raise InputError(f"cannot write output: {error.strerror}", where=path) from None
+
+
+@cli.command()
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="Folder for gate-signing-key.pem (mode 0600) and gate-signing-key.pub.pem.")
+def keygen(out: Path) -> int:
+    """Make an Ed25519 signing key pair for records (store the private key as GATE_SIGNING_KEY)."""
+    from gate.record import generate_keypair
+
+    private_path, public_path, keyid = generate_keypair(out)
+    click.echo(f"private key: {private_path} (keep it secret: a masked CI variable GATE_SIGNING_KEY)")
+    click.echo(f"public key:  {public_path}")
+    click.echo(f"keyid:       {keyid}")
+    return EXIT_PASS
+
+
+@cli.command()
+@click.argument("record_path", metavar="RECORD", type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--key", "key_paths", multiple=True, required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="A pinned public key (PEM). Repeatable: every key is tried.")
+@click.option("--subject", "subject_paths", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="A file whose sha256 must be a subject of the record. Repeatable.")
+def verify(record_path: Path, key_paths: tuple[Path, ...], subject_paths: tuple[Path, ...]) -> int:
+    """Verify a record.dsse.json: exit 0 valid and pass, 1 valid and fail, 5 invalid."""
+    from gate.record import load_public_key, verify_record
+
+    result = verify_record(record_path, [load_public_key(path) for path in key_paths], subjects=subject_paths)
+    click.echo(f"record:   {record_path}: valid, signed by key {result.keyid}")
+    click.echo(f"decision: {result.decision}")
+    click.echo(f"policy:   {result.policy['path']} ({result.policy['digest']}, stage {result.policy['stage']})")
+    click.echo(f"date:     {result.checked_at}")
+    for name, value in sorted(result.ci.items()):
+        click.echo(f"ci.{name + ':':<11} {value}")
+    for path in subject_paths:
+        click.echo(f"subject:  {path}: matches")
+    return EXIT_PASS if result.passed else EXIT_BLOCKED
+
+
+@cli.command()
+@click.argument("record_path", metavar="RECORD", type=click.Path(path_type=Path, dir_okay=False))
+@_DB_OPTION
+@click.option("--key", "key_paths", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="Verify the record with these pinned public keys first (recommended).")
+def replay(record_path: Path, db: Path | None, key_paths: tuple[Path, ...]) -> int:
+    """Judge a record's environment again with its policy against a (newer) advisory database."""
+    from gate.record import (
+        decode_statement,
+        load_public_key,
+        read_record,
+        replay,
+        unverified_payload,
+        verify_envelope,
+    )
+
+    where = str(record_path)
+    document = read_record(record_path)
+    if key_paths:
+        payload = verify_envelope(document, [load_public_key(path) for path in key_paths], where=where).payload
+    else:
+        payload = unverified_payload(document, where=where)
+        click.echo("gate: note: the record's signature was not checked (give --key to check it)", err=True)
+    result = replay(decode_statement(payload, where=where), _database_path(db), where=where)
+    same = "same database" if result.same_database else f"database {result.db_digest} (recorded: "\
+        f"{result.recorded_db_digest})"
+    click.echo(f"replayed with {same}: decision {result.verdict} (recorded: {result.recorded_verdict})")
+    for label, items in (("new", result.added), ("gone", result.removed)):
+        for item in items:
+            what = item.get("id") or item.get("rule")
+            click.echo(f"  {label}: {what} {item.get('package') or ''} {item.get('version') or ''} "
+                       f"[{item.get('status')}]".rstrip())
+    for item in result.carried:
+        click.echo(f"  not replayed (carried over): {item.get('rule')} {item.get('package') or ''} "
+                   f"[{item.get('status')}]")
+    if result.same_database and not result.reproduced:
+        click.echo("gate: the same database gave a different outcome: the record is not reproducible", err=True)
+        return EXIT_BLOCKED
+    return EXIT_BLOCKED if result.verdict == "fail" else EXIT_PASS
 
 
 @cli.group()

@@ -33,6 +33,7 @@ from gate.policy.model import (
     OnUnknownLicense,
     PackageRules,
     Policy,
+    RecordRules,
     RegistryRules,
     SourceRules,
     VulnerabilityRules,
@@ -361,6 +362,8 @@ def _build(path: Path, merged: dict[str, Any]) -> Policy:
         consistency=None if "consistency" not in merged else ConsistencyRules(
             enforce=merged["consistency"].get("enforce", True)),
         drift=None if "drift" not in merged else DriftRules(forbid=frozenset(merged["drift"].get("forbid") or [])),
+        record=None if "record" not in merged else RecordRules(
+            require_signature=merged["record"].get("require_signature", False)),
         path=str(path),
         digest=policy_digest(merged),
         effective=merged,

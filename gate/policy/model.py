@@ -94,6 +94,11 @@ class DriftRules:
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
+class RecordRules:
+    require_signature: bool = False
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Policy:
     path: str
     digest: str  # sha256 of the canonical JSON of ``effective``
@@ -108,3 +113,4 @@ class Policy:
     registry: RegistryRules | None = None
     consistency: ConsistencyRules | None = None
     drift: DriftRules | None = None
+    record: RecordRules | None = None

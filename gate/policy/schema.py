@@ -168,6 +168,17 @@ POLICY_SCHEMA: dict[str, Any] = {
                 "forbid": {"type": "array", "items": {"enum": ["added", "removed", "changed", "modified_files"]}},
             },
         },
+        "record": {
+            "description": "The signed audit record (record.dsse.json).",
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "require_signature": {
+                    "description": "Refuse to judge (exit 5) when GATE_SIGNING_KEY is not set; otherwise an "
+                    "unsigned record is written and the run says so.",
+                    "type": "boolean"},
+            },
+        },
         "packages": {
             "type": "object",
             "additionalProperties": False,

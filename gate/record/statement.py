@@ -1,0 +1,102 @@
+"""The in-toto Statement v1 a record signs: what was judged, under which rules and data, and the outcome.
+
+Everything is plain data derived from the Decision, the subject files' bytes, the CI context and
+the two instants of the injected clock, serialised as RFC 8785 canonical JSON: the same inputs
+give the same payload bytes, and any JSON library can re-derive them. Integers beyond the IEEE
+double range (|n| > 2^53 - 1) become strings, because JCS (and JavaScript readers) cannot hold
+them exactly."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import rfc8785
+
+import gate
+from gate.clock import format_instant
+from gate.model import Decision
+from gate.report.result import finding_document, manifest_entry, violation_document
+
+STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
+PREDICATE_TYPE = "https://promotion-gate.dev/attestation/decision/v1"
+MAX_SAFE_INTEGER = 2**53 - 1
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class Subject:
+    """A file the record vouches for: its name in the output (or as given) and its bytes."""
+
+    name: str
+    data: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def build_statement(decision: Decision, *, subjects: Sequence[Subject], ci: Mapping[str, str],
+                    started_at: dt.datetime, finished_at: dt.datetime) -> dict[str, Any]:
+    environment = decision.environment
+    database = decision.database
+    waivers = {}
+    for finding in decision.findings:
+        if finding.waiver is not None:
+            w = finding.waiver
+            waivers[(w.id, w.package or "")] = {"id": w.id, "package": w.package, "reason": w.reason,
+                                                "owner": w.owner, "expires": w.expires.isoformat()}
+    predicate = {
+        "gate": {"name": "promotion-gate", "version": gate.__version__},
+        "decision": decision.verdict.value,
+        "checked_at": format_instant(decision.checked_at),
+        "started_at": format_instant(started_at),
+        "finished_at": format_instant(finished_at),
+        "policy": {"path": decision.policy.path, "digest": decision.policy.digest, "stage": decision.policy.stage,
+                   "effective": decision.policy.effective},
+        "advisory_db": None if database is None else {
+            "source": database.source, "digest": database.digest, "records": database.records,
+            "newest_modified": database.newest_modified, "imported_at": database.imported_at,
+        },
+        "environment": {
+            "source": environment.source,
+            "kind": environment.kind,
+            "digest": environment.digest,
+            "target": {"python": environment.target.python, "platform": environment.target.platform},
+            "manifest": [manifest_entry(package) for package in environment.packages],
+        },
+        "findings": [finding_document(f) for f in decision.findings],
+        "violations": [violation_document(v) for v in decision.violations],
+        "waivers": [waivers[key] for key in sorted(waivers)],
+        "notes": list(decision.notes),
+        "ci": dict(sorted(ci.items())),
+    }
+    by_name: dict[str, str] = {}
+    for subject in subjects:
+        by_name[subject.name] = subject.sha256
+    return {
+        "_type": STATEMENT_TYPE,
+        "subject": [{"name": name, "digest": {"sha256": by_name[name]}} for name in sorted(by_name)],
+        "predicateType": PREDICATE_TYPE,
+        "predicate": json_safe(predicate),
+    }
+
+
+def json_safe(value: Any) -> Any:
+    """``value`` with integers outside ±(2^53 - 1) as decimal strings (recursively)."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return str(value) if abs(value) > MAX_SAFE_INTEGER else value
+    if isinstance(value, dict):
+        return {str(key): json_safe(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_safe(item) for item in value]
+    return value
+
+
+def statement_payload(statement: dict[str, Any]) -> bytes:
+    """The RFC 8785 canonical bytes that the envelope carries and the signature covers."""
+    return rfc8785.dumps(statement)
