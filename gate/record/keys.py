@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -120,12 +119,6 @@ def generate_keypair(directory: Path) -> tuple[Path, Path, str]:
     public_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
                                                serialization.PublicFormat.SubjectPublicKeyInfo)
     directory.mkdir(parents=True, exist_ok=True)
-    previous = os.umask(0o077)  # the temporary file is created 0600 either way; this covers the folder's race
-    try:
-        write_atomic(private_path, private_pem)
-    finally:
-        os.umask(previous)
-    os.chmod(private_path, 0o600)
-    write_atomic(public_path, public_pem)
-    os.chmod(public_path, 0o644)
+    write_atomic(private_path, private_pem, mode=0o600)  # private from its first byte
+    write_atomic(public_path, public_pem, mode=0o644)
     return private_path, public_path, key_id(key.public_key())
