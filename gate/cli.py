@@ -116,6 +116,9 @@ def check(env_path: Path | None, lockfiles: tuple[Path, ...], target_text: str |
     started_at = clock.now()
     target = _target(target_text)
     policy = load_policy(resolve_policy_argument(policy_arg))
+    if out is None and policy.record is not None and policy.record.require_signature:
+        raise SignatureError("the policy requires a signed record (record.require_signature): give --out DIR "
+                             "(and GATE_SIGNING_KEY) so the decision is recorded", where=policy.path)
     target = target or policy.target
     if env_path is not None:
         candidate = reader_for_environment(env_path).read(env_path, target=target)

@@ -202,3 +202,12 @@ def test_db_import_of_a_corrupt_zip_keeps_the_old_database(gate: Gate, tmp_path:
     assert run.code == 4
     assert run.err == f"gate: error: {junk}: not a zip file\n"
     assert db.read_bytes() == before
+
+
+def test_a_required_record_needs_out(gate: Gate, example_db: Path, tmp_path: Path) -> None:
+    policy = tmp_path / "p.yml"
+    policy.write_text("record: {require_signature: true}\n")
+    run = gate("check", "--env", OLD, "--policy", policy, "--db", example_db)
+    assert run.code == 5
+    assert run.err == (f"gate: error: {policy}: the policy requires a signed record (record.require_signature): "
+                       "give --out DIR (and GATE_SIGNING_KEY) so the decision is recorded\n")
