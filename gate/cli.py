@@ -98,9 +98,13 @@ _NOW_OPTION = click.option("--now", metavar="TIMESTAMP",
 @click.option("--offline", is_flag=True,
               help="Do not ask the package index (policy section `registry`): use cached answers no older than "
               "registry.cache_max_age_hours, else stop with exit 6.")
+@click.option("--keyless", is_flag=True,
+              help="Also sign the record keylessly with Sigstore: record.sigstore.json (bundle v0.3) beside "
+              "record.dsse.json. Needs --out, the extra promotion-gate[sigstore] and an OIDC token (SIGSTORE_ID_TOKEN, "
+              "or GitHub Actions with id-token: write); exit 5 without them, 6 if Sigstore is unreachable.")
 def check(env_path: Path | None, lockfiles: tuple[Path, ...], target_text: str | None, groups: tuple[str, ...],
           policy_arg: str, db: Path | None, out: Path | None, baseline_path: Path | None, now: str | None,
-          offline: bool) -> int:
+          offline: bool, keyless: bool) -> int:
     """Check an environment or lockfiles against a stage policy and the advisory database."""
     from gate.advisories import AdvisoryDatabase
     from gate.policy import load_policy, resolve_policy_argument
@@ -115,6 +119,8 @@ def check(env_path: Path | None, lockfiles: tuple[Path, ...], target_text: str |
     clock = _clock(now)
     started_at = clock.now()
     target = _target(target_text)
+    if keyless and out is None:
+        raise click.UsageError("--keyless signs the record: give --out DIR")
     policy = load_policy(resolve_policy_argument(policy_arg))
     if out is None and policy.record is not None and policy.record.require_signature:
         raise SignatureError("the policy requires a signed record (record.require_signature): give --out DIR "
@@ -158,7 +164,8 @@ def check(env_path: Path | None, lockfiles: tuple[Path, ...], target_text: str |
             "sbom.cdx.json": render_sbom(decision),
         }
         _write_record(out, outputs, decision, lockfiles=lockfiles, started_at=started_at, finished_at=clock.now(),
-                      require_signature=policy.record is not None and policy.record.require_signature)
+                      require_signature=policy.record is not None and policy.record.require_signature,
+                      keyless=keyless)
         for name, text in outputs.items():
             _write(out / name, text)
     for line in summary_lines(decision):
@@ -167,10 +174,13 @@ def check(env_path: Path | None, lockfiles: tuple[Path, ...], target_text: str |
 
 
 def _write_record(out: Path, outputs: dict[str, str], decision: Decision, *, lockfiles: tuple[Path, ...],
-                  started_at: dt.datetime, finished_at: dt.datetime, require_signature: bool) -> None:
-    """Add record.dsse.json (and environment.json for an installed environment) to ``outputs``.
+                  started_at: dt.datetime, finished_at: dt.datetime, require_signature: bool,
+                  keyless: bool = False) -> None:
+    """Add record.dsse.json (and environment.json for an installed environment; record.sigstore.json when
+    ``keyless``) to ``outputs``.
 
-    Built before anything is written, so a missing required key leaves no outputs at all."""
+    Built before anything is written, so a missing required key, a missing OIDC token or an unreachable
+    Sigstore leaves no outputs at all."""
     import os
 
     from gate.record import ENVIRONMENT_JSON, RECORD_JSON, Subject, environment_manifest, make_record
@@ -192,6 +202,11 @@ def _write_record(out: Path, outputs: dict[str, str], decision: Decision, *, loc
     record = make_record(decision, subjects=subjects, environ=os.environ, started_at=started_at,
                          finished_at=finished_at, require_signature=require_signature)
     outputs[RECORD_JSON] = record.text
+    if keyless:
+        from gate.record.keyless import BUNDLE_JSON, record_payload, sign_keyless
+
+        # The same payload bytes as record.dsse.json; written with the other outputs (atomically, beside it).
+        outputs[BUNDLE_JSON] = sign_keyless(record_payload(record.text), identity_token=None, environ=os.environ)
     if record.note is not None:
         click.echo(f"gate: note: {record.note}", err=True)
 
