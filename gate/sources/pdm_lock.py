@@ -137,12 +137,24 @@ def _add(merged: dict[tuple[str, str], _Merged], table: dict[str, Any], place: W
     groups = place.strings(table, "groups")
     entry.groups.update(groups or ["default"])
     entry.markers.append(place.at("marker").marker(table["marker"]) if "marker" in table else None)
+    extras = place.strings(table, "extras")
     for requirement in place.strings(table, "dependencies"):
         named = _REQUIREMENT_NAME.match(requirement)
         if named is not None and canonicalize_name(named.group(1)) == name:
             continue  # an extras entry pins its own base package
-        if requirement not in entry.requires:
-            entry.requires.append(requirement)
+        if requirement in entry.requires:
+            continue
+        # what only an extras entry lists is needed only when one of those extras is asked for
+        entry.requires.append(_for_extras(requirement, extras) if extras else requirement)
+
+
+def _for_extras(requirement: str, extras: list[str]) -> str:
+    """``requirement`` made conditional on one of ``extras``, as Requires-Dist writes it."""
+    condition = " or ".join(f'extra == "{extra}"' for extra in sorted(extras))
+    text, separator, marker = requirement.partition(";")
+    if separator:
+        return f"{text.strip()}; ({marker.strip()}) and ({condition})"
+    return f"{text.strip()}; {condition}"
 
 
 def _source(table: dict[str, Any], place: Where) -> Source:
