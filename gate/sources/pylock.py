@@ -66,7 +66,7 @@ from gate.errors import InputError
 from gate.model import Environment, Location, Package, Source, SourceKind, Target
 from gate.sources.base import InputKind, decode_utf8, read_bounded
 from gate.sources.lockfile import DETECT_BYTES, read_head
-from gate.targets import PLATFORMS, PYTHONS
+from gate.targets import marker_environments
 
 MAX_PYLOCK_BYTES = 50 * 1024 * 1024  # 90x the largest pylock.toml in the corpus (560 kB)
 RUNTIME = "runtime"
@@ -285,30 +285,10 @@ def _holds(marker: str, *, groups: frozenset[str], extras: frozenset[str]) -> bo
     """Whether the marker holds for these groups and extras on some known Python and platform.
     An undecidable comparison counts as holding (fail closed: the package stays runtime)."""
     parsed = Marker(marker)
-    for environment in _environments():
+    for environment in marker_environments(Target(), extras=extras, dependency_groups=groups):
         try:
-            if parsed.evaluate({**environment, "dependency_groups": groups, "extras": extras}, context="lock_file"):
+            if parsed.evaluate(environment, context="lock_file"):
                 return True
         except (UndefinedComparison, UndefinedEnvironmentName):
             return True
     return False
-
-
-@cache
-def _environments() -> tuple[dict[str, str | frozenset[str]], ...]:
-    environments: list[dict[str, str | frozenset[str]]] = []
-    for python in PYTHONS:
-        full = f"{python}.0"
-        for platform in PLATFORMS.values():
-            environments.append({
-                **platform,
-                "python_version": python,
-                "python_full_version": full,
-                "implementation_name": "cpython",
-                "implementation_version": full,
-                "platform_python_implementation": "CPython",
-                "platform_release": "",
-                "platform_version": "",
-                "extra": "",
-            })
-    return tuple(environments)
