@@ -15,8 +15,8 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import gate
 from gate.errors import ServiceError
+from gate.network import USER_AGENT, describe_error
 
 OSV_PYPI_ALL_ZIP = "https://osv-vulnerabilities.storage.googleapis.com/PyPI/all.zip"
 DEFAULT_TIMEOUT = 60.0  # seconds without a byte before giving up
@@ -31,7 +31,7 @@ def download(url: str, dest: Path, *, progress: Progress | None = None, timeout:
     :class:`~gate.errors.ServiceError` naming the URL; ``dest`` is then left untouched."""
     if urlsplit(url).scheme not in ("http", "https"):
         raise ServiceError("only http and https URLs can be downloaded", where=url)
-    request = urllib.request.Request(url, headers={"User-Agent": f"promotion-gate/{gate.__version__}"})
+    request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
     try:
         response = urllib.request.urlopen(request, timeout=timeout)  # the scheme is checked above
     except urllib.error.HTTPError as error:
@@ -39,7 +39,7 @@ def download(url: str, dest: Path, *, progress: Progress | None = None, timeout:
     except urllib.error.URLError as error:
         raise ServiceError(f"cannot connect: {error.reason}", where=url) from None
     except (http.client.HTTPException, OSError) as error:
-        raise ServiceError(f"cannot download: {_describe(error)}", where=url) from None
+        raise ServiceError(f"cannot download: {describe_error(error)}", where=url) from None
     with response:
         total = _content_length(response.headers.get("Content-Length"))
         if total is not None and total > MAX_DOWNLOAD_BYTES:
@@ -54,7 +54,7 @@ def download(url: str, dest: Path, *, progress: Progress | None = None, timeout:
                     try:
                         chunk = response.read(_CHUNK)
                     except (http.client.HTTPException, OSError) as error:
-                        raise ServiceError(f"download interrupted after {received} bytes: {_describe(error)}",
+                        raise ServiceError(f"download interrupted after {received} bytes: {describe_error(error)}",
                                            where=url) from None
                     if not chunk:
                         break
@@ -77,13 +77,3 @@ def _content_length(value: str | None) -> int | None:
     if value is None or not value.strip().isdigit():
         return None
     return int(value)
-
-
-def _describe(error: BaseException) -> str:
-    if isinstance(error, TimeoutError):
-        return "timed out"
-    if isinstance(error, http.client.IncompleteRead):
-        return f"incomplete read ({len(error.partial)} bytes)"
-    if isinstance(error, OSError) and error.strerror:
-        return error.strerror
-    return str(error) or type(error).__name__

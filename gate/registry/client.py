@@ -34,8 +34,8 @@ from email.message import Message
 from typing import Any
 from urllib.parse import urlsplit
 
-import gate
 from gate.errors import ServiceError
+from gate.network import USER_AGENT, describe_error
 from gate.registry.facts import PageError, ReducedRelease, reduce_page, split_credentials
 
 ACCEPT = "application/vnd.pypi.simple.v1+json"
@@ -145,7 +145,7 @@ class IndexClient:
         if urlsplit(url).scheme not in ("http", "https"):
             raise ServiceError("only http and https URLs can be fetched", where=url)
         request = urllib.request.Request(url, headers={
-            "User-Agent": f"promotion-gate/{gate.__version__}", "Accept-Encoding": "gzip", **headers})
+            "User-Agent": USER_AGENT, "Accept-Encoding": "gzip", **headers})
         if self._authorization is not None and urlsplit(url).netloc.lower() == self._netloc:
             request.add_unredirected_header("Authorization", self._authorization)
         try:
@@ -158,14 +158,14 @@ class IndexClient:
                     raise _Transient(f"HTTP {error.code} {error.reason}") from None
                 raise ServiceError(f"HTTP {error.code} {error.reason}", where=url) from None
         except urllib.error.URLError as error:
-            raise _Transient(f"cannot connect: {_describe(error.reason)}") from None
+            raise _Transient(f"cannot connect: {describe_error(error.reason)}") from None
         except (http.client.HTTPException, OSError) as error:
-            raise _Transient(f"cannot read the answer: {_describe(error)}") from None
+            raise _Transient(f"cannot read the answer: {describe_error(error)}") from None
         with response:
             try:
                 body = response.read(limit + 1)
             except (http.client.HTTPException, OSError) as error:
-                raise _Transient(f"cannot read the answer: {_describe(error)}") from None
+                raise _Transient(f"cannot read the answer: {describe_error(error)}") from None
             if len(body) > limit:
                 raise ServiceError(f"the answer is larger than {limit} bytes", where=url)
             if (response.headers.get("Content-Encoding") or "").strip().lower() == "gzip":
@@ -182,16 +182,6 @@ def _gunzip(data: bytes, *, limit: int, url: str) -> bytes:
     if len(body) > limit or decompressor.unconsumed_tail:
         raise ServiceError(f"the answer is larger than {limit} bytes once decompressed", where=url)
     return body
-
-
-def _describe(error: object) -> str:
-    if isinstance(error, TimeoutError):
-        return "timed out"
-    if isinstance(error, http.client.IncompleteRead):
-        return f"incomplete read ({len(error.partial)} bytes)"
-    if isinstance(error, OSError) and error.strerror:
-        return error.strerror
-    return str(error) or type(error).__name__
 
 
 def _first_line(error: BaseException) -> str:
