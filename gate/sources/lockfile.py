@@ -257,6 +257,8 @@ class Where:
 
 
 _HASH = re.compile(r"([A-Za-z0-9_]+)[:=]([0-9A-Fa-f]+)")
+# The project name at the start of a PEP 508 requirement (the names PEP 508 allows).
+REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
 _TOML_TYPES = {str: "a string", int: "an integer", float: "a float", bool: "a boolean", list: "an array",
                dict: "a table"}
 _JSON_TYPES = {str: "a string", int: "a number", float: "a number", bool: "true or false", list: "an array",

@@ -54,6 +54,7 @@ from gate.model import Environment, Location, Package, Source, SourceKind, Targe
 from gate.sources.base import InputKind
 from gate.sources.lockfile import (
     MAX_LOCK_BYTES,
+    REQUIREMENT_NAME,
     Where,
     array_table_lines,
     artifact_hashes,
@@ -71,7 +72,6 @@ _METADATA_HEADER = re.compile(r"^\[metadata\][ \t]*$", re.MULTILINE)
 _CONTENT_HASH = re.compile(r"^content-hash[ \t]*=", re.MULTILINE)
 _POETRY_METADATA_KEY = re.compile(r"^(?:lock-version|python-versions)[ \t]*=", re.MULTILINE)
 _LOCK_VERSION = re.compile(r"[12](?:\.\d+)*")
-_REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
 _NAME = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?")
 _HEX = re.compile(r"[0-9A-Fa-f]+")
 
@@ -153,7 +153,7 @@ def _extras_reach(tables: list[dict[str, Any]], places: list[Where], names: list
         stack: list[str] = []
         for i, member in enumerate(place.at(extra).array(members)):
             text = place.at(extra).at(i).string(member)
-            match = _REQUIREMENT_NAME.match(text)
+            match = REQUIREMENT_NAME.match(text)
             if match is None:
                 raise place.at(extra).at(i).error(f"expected a package name, got {text[:80]!r}")
             stack.append(canonicalize_name(match.group(1)))
