@@ -11,12 +11,12 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
+
+from timing import median_seconds, show
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "advisories"
@@ -24,20 +24,6 @@ SNAPSHOTS = {
     "yaml zip": SHARED / "pypa-advisory-db-2026-07-23.yaml.zip",
     "json zip": SHARED / "osv-pypi-2026-07-23.json.zip",
 }
-
-
-def median_seconds(action: object, runs: int) -> tuple[float, float, float]:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()  # type: ignore[operator]
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), min(times), max(times)
-
-
-def show(label: str, figures: tuple[float, float, float], runs: int) -> None:
-    median, low, high = figures
-    print(f"{label:<58} median {median * 1000:8.1f} ms  (min {low * 1000:.1f}, max {high * 1000:.1f}, n={runs})")
 
 
 def main() -> None:

@@ -17,30 +17,17 @@ import datetime as dt
 import hashlib
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from timing import median_seconds, show
+
 REPO = Path(__file__).resolve().parents[1]
 SNAPSHOT = REPO.parent / "shared" / "advisories" / "pypa-advisory-db-2026-07-23.yaml.zip"
 NOW = "2026-07-24T00:00:00Z"
-
-
-def median_seconds(action: object, runs: int) -> tuple[float, float, float]:
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()  # type: ignore[operator]
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), min(times), max(times)
-
-
-def show(label: str, figures: tuple[float, float, float], runs: int) -> None:
-    median, low, high = figures
-    print(f"{label:<58} median {median * 1000:8.1f} ms  (min {low * 1000:.1f}, max {high * 1000:.1f}, n={runs})")
 
 
 def digest(text: str) -> str:
@@ -115,7 +102,7 @@ def main() -> None:
         policy.write_text(
             f"extends: {REPO / 'policies' / 'production.yml'}\n"
             f"registry:\n  url: {server.index_url}\n  min_release_age_days: 7\n  forbid_yanked: true\n"
-            "  verify_hashes: true\n"
+            "  verify_hashes: true\nrecord: null\n"
             "licenses:\n  allow: [MIT, BSD-3-Clause, Apache-2.0]\n  unknown: warn\n"
             f"sources:\n  indexes: [{server.index_url}]\n  forbid: [vcs, url, path, editable]\n  require_pins: true\n",
             encoding="utf-8")
