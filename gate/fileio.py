@@ -29,7 +29,7 @@ def write_atomic(path: Path, data: bytes, *, mode: int | None = None) -> None:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException:  # even an interrupt: remove the half-written file, then re-raise
         Path(tmp).unlink(missing_ok=True)
         raise
 

@@ -221,6 +221,8 @@ def _zip_entry_count(handle: IO[bytes]) -> int | None:
     return int(count)
 
 
+# What zipfile raises for a damaged or hostile archive. It raises NotImplementedError for a
+# compression method it does not support: bad input, so an AdvisoryDataError naming the member.
 _ZIP_READ_ERRORS = (zipfile.BadZipFile, zlib.error, lzma.LZMAError, EOFError, NotImplementedError, OSError)
 
 
