@@ -451,7 +451,7 @@ def test_withdrawn_records_are_kept_apart_from_matching(tmp_path: Path) -> None:
     with AdvisoryDatabase.open(path) as database:
         assert database.withdrawn_ids() == {"TEST-2026-0007": ("TEST-2026-0007", "2026-02-01T00:00:00Z")}
         assert database.records_for("TEST-2026-0007") == []
-        assert database.matches([pkg("demo-lib", "1.0")]) == []
+        assert "TEST-2026-0007" not in {m.advisory.id for m in database.matches([pkg("demo-lib", "1.0")])}
 
 
 def test_a_database_without_the_id_tables_is_refused(tmp_path: Path) -> None:
