@@ -32,6 +32,8 @@ class VerifiedRecord:
     ci: dict[str, Any]
     subjects: tuple[tuple[str, str], ...]  # (name, sha256), as recorded
     statement: dict[str, Any]
+    payload: bytes = b""  # the verified statement bytes (what the signature covers)
+    signatures: tuple[dict[str, Any], ...] = ()  # the envelope's signature list, as read
 
     @property
     def passed(self) -> bool:
@@ -79,7 +81,8 @@ def decode_statement(payload: bytes, *, where: str) -> dict[str, Any]:
 def verify_record(path: Path, keys: Sequence[PublicKey], *, subjects: Sequence[Path] = ()) -> VerifiedRecord:
     """Check the record at ``path`` against pinned ``keys`` and that each of ``subjects`` is one of its subjects."""
     where = str(path)
-    verified = verify_envelope(read_record(path), keys, where=where)
+    envelope = read_record(path)
+    verified = verify_envelope(envelope, keys, where=where)
     statement = decode_statement(verified.payload, where=where)
     recorded = tuple((s["name"], s["digest"]["sha256"].lower()) for s in statement["subject"])
     digests = {digest for _, digest in recorded}
@@ -100,4 +103,6 @@ def verify_record(path: Path, keys: Sequence[PublicKey], *, subjects: Sequence[P
         ci=predicate.get("ci") if isinstance(predicate.get("ci"), dict) else {},
         subjects=recorded,
         statement=statement,
+        payload=verified.payload,
+        signatures=tuple(envelope["signatures"]),
     )
