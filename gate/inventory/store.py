@@ -451,7 +451,8 @@ def _insert_record(connection: Connection, entry: RecordEntry, *, environment_id
     record_id = connection.execute(records.insert().values(
         environment_id=environment_id, digest=digest, decision=predicate["decision"],
         checked_at=str(predicate.get("checked_at")), added_at=format_instant(now),
-        stage=_text(policy.get("stage")), policy_path=_text(policy.get("path")), policy_digest=_text(policy.get("digest")),
+        stage=_text(policy.get("stage")), policy_path=_text(policy.get("path")),
+        policy_digest=_text(policy.get("digest")),
         db_digest=_text(database.get("digest")), db_source=_text(database.get("source")),
         db_newest_modified=_text(database.get("newest_modified")),
         environment_digest=_text(environment.get("digest")), environment_source=_text(environment.get("source")),
