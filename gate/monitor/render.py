@@ -33,7 +33,7 @@ def render_markdown(report: MonitorReport) -> str:
         "# Promotion Gate monitor",
         "",
         f"Checked {summary['environments']} environment(s) at {format_instant(report.checked_at)} against advisory "
-        f"database `{markdown_text(report.database['digest'])}` ({report.database['records']} records, newest "
+        f"database {markdown_text(report.database['digest'])} ({report.database['records']} records, newest "
         f"{markdown_text(report.database['newest_modified'] or 'unknown')}).",
         "",
         f"**{summary['failing']} environment(s) of a failing stage ({', '.join(report.failing_stages) or 'none'}) "
@@ -68,8 +68,8 @@ def environment_markdown(environment: EnvironmentReport, *, heading: str = "##")
     lines = [
         f"{heading} {markdown_text(environment_title(environment))}{flag}",
         "",
-        f"Record `{markdown_text(s.record, 80)}` of {format_instant(s.recorded.checked_at)}"
-        + (f", commit `{markdown_text(s.commit, 40)}`" if s.commit else "")
+        f"Record {markdown_text(s.record, 120)} of {format_instant(s.recorded.checked_at)}"
+        + (f", commit {markdown_text(s.commit, 40)}" if s.commit else "")
         + f": recorded decision **{markdown_text(s.recorded.verdict)}**, now **{markdown_text(environment.verdict)}**.",
         "",
         "| change | advisory | package | status now | detail |",

@@ -61,6 +61,7 @@ def write_record(path: Path, decision: Decision, key: SigningKey | None, *, envi
 
 def public_key_file(folder: Path, key: SigningKey) -> Path:
     path = folder / "gate-signing-key.pub.pem"
+    folder.mkdir(parents=True, exist_ok=True)
     path.write_bytes(key.key.public_key().public_bytes(serialization.Encoding.PEM,
                                                        serialization.PublicFormat.SubjectPublicKeyInfo))
     return path
