@@ -490,6 +490,7 @@ def monitor(inputs: tuple[Path, ...], inventory_location: str | None, db: Path |
                 subject, note = from_record(path, keys)
                 if note:
                     notes.append(note)
+                    click.echo(f"gate: note: {note}", err=True)
             else:
                 if sbom_policy is None:
                     from gate.policy import load_policy, resolve_policy_argument
