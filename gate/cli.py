@@ -548,6 +548,9 @@ def drift(env_path: Path, baseline_path: Path, policy_arg: str | None, key_paths
     clock = _clock(now)
     effective: dict[str, object] | None = None
     policy_path = policy_arg or "production"
+    if policy_arg is not None:
+        effective = load_policy(resolve_policy_argument(policy_arg)).effective
+        _require_drift(effective, policy_path)
     if baseline_path.is_file() and is_record(baseline_path):
         from gate.record import decode_statement, load_public_key, read_record, unverified_payload, verify_envelope
         from gate.record.replay import recorded_check
@@ -567,9 +570,7 @@ def drift(env_path: Path, baseline_path: Path, policy_arg: str | None, key_paths
             policy_path = f"{where} (recorded policy)"
     if effective is None:
         effective = load_policy(resolve_policy_argument(policy_path)).effective
-    if effective.get("drift") is None:
-        raise PolicyError("the policy has no drift section, so no drift is forbidden: give --policy with one",
-                          where=policy_path)
+    _require_drift(effective, policy_path)
     policy = policy_from_effective({"drift": effective["drift"], "target": effective.get("target")}
                                    if effective.get("target") else {"drift": effective["drift"]}, path=policy_path)
     candidate = reader_for_environment(env_path).read(env_path, target=policy.target)
@@ -586,6 +587,12 @@ def drift(env_path: Path, baseline_path: Path, policy_arg: str | None, key_paths
     for line in summary_lines(decision):
         click.echo(line)
     return EXIT_BLOCKED if decision.blocking else EXIT_PASS
+
+
+def _require_drift(effective: dict[str, object], where: str) -> None:
+    if effective.get("drift") is None:
+        raise PolicyError("the policy has no drift section, so no drift is forbidden: give --policy with one",
+                          where=where)
 
 
 @cli.group()

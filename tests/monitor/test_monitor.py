@@ -12,7 +12,7 @@ import threading
 import zipfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -166,10 +166,10 @@ def test_record_files_sbom_and_out_file(gate: Gate, tmp_path: Path, world: dict[
 
 
 class _Receiver(http.server.BaseHTTPRequestHandler):
-    received: list[tuple[str, dict[str, str], bytes]] = []
+    received: ClassVar[list[tuple[str, dict[str, str], bytes]]] = []
     status = 204
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
         type(self).received.append((self.path, dict(self.headers), body))
         self.send_response(type(self).status)
@@ -182,7 +182,7 @@ class _Receiver(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def receiver() -> Iterator[tuple[str, type[_Receiver]]]:
     class Handler(_Receiver):
-        received: list[tuple[str, dict[str, str], bytes]] = []
+        received: ClassVar[list[tuple[str, dict[str, str], bytes]]] = []
 
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
