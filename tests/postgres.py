@@ -62,8 +62,8 @@ def _libpq(url: object) -> str:
     return " ".join(f"{key}={value}" for key, value in parts.items() if value)
 
 
-def start_cluster() -> tuple[Cluster | None, str]:
-    """A running cluster, or None and why not."""
+def start_cluster(*, durable: bool = False) -> tuple[Cluster | None, str]:
+    """A running cluster, or None and why not. ``durable``: keep fsync on (benchmarks); the tests turn it off."""
     given = os.environ.get(URL_VARIABLE)
     if given:
         return Cluster(given), ""
@@ -79,13 +79,15 @@ def start_cluster() -> tuple[Cluster | None, str]:
     if as_root:
         shutil.chown(folder, "postgres")
         shutil.chown(socket, "postgres")
-    port = "54329"
+    port = "54329" if not durable else "54330"
     init = subprocess.run([*prefix, str(binaries / "initdb"), "-D", str(data), "-A", "trust", "-U", "postgres",
                            "--no-sync", "-E", "UTF8"], capture_output=True, text=True)
     if init.returncode != 0:
         shutil.rmtree(folder, ignore_errors=True)
         return None, f"initdb failed: {init.stderr.strip()[:300]}"
-    options = f"-k {socket} -p {port} -c listen_addresses='' -c fsync=off -c full_page_writes=off"
+    options = f"-k {socket} -p {port} -c listen_addresses=''"
+    if not durable:
+        options += " -c fsync=off -c full_page_writes=off"
     start = subprocess.run([*prefix, str(binaries / "pg_ctl"), "-D", str(data), "-o", options, "-l",
                             str(folder / "server.log"), "-w", "-t", "60", "start"], capture_output=True, text=True)
     if start.returncode != 0:

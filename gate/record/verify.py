@@ -13,12 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import rfc8785
-
 from gate.errors import SignatureError
 from gate.record.dsse import parse_envelope, verify_envelope
 from gate.record.keys import PublicKey
-from gate.record.statement import PREDICATE_TYPE, STATEMENT_TYPE
+from gate.record.statement import PREDICATE_TYPE, STATEMENT_TYPE, canonical_bytes
 
 MAX_RECORD_BYTES = 256 * 1024 * 1024
 
@@ -65,7 +63,7 @@ def decode_statement(payload: bytes, *, where: str) -> dict[str, Any]:
     if statement.get("predicateType") != PREDICATE_TYPE:
         raise SignatureError(f"predicateType is {statement.get('predicateType')!r}, expected {PREDICATE_TYPE!r}",
                              where=where)
-    if rfc8785.dumps(statement) != payload:
+    if canonical_bytes(statement) != payload:
         raise SignatureError("payload is not RFC 8785 canonical JSON", where=where)
     predicate = statement.get("predicate")
     if not isinstance(predicate, dict) or predicate.get("decision") not in ("pass", "fail"):
