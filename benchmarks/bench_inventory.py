@@ -85,7 +85,11 @@ def mix(sources: list[tuple[str, list[Any]]], index: int) -> tuple[str, list[Any
     chosen: dict[tuple[str, str], Any] = {}
     labels = []
     position = index % count
-    while len(chosen) < PACKAGES_PER_RECORD and len(labels) < count:
+    visited: set[int] = set()
+    while len(chosen) < PACKAGES_PER_RECORD and len(visited) < count:
+        while position in visited:  # the stride cycled: move on to the next unvisited file
+            position = (position + 1) % count
+        visited.add(position)
         label, packages = sources[position]
         labels.append(label)
         for package in packages:
