@@ -130,7 +130,8 @@ def build_records(work: Path, db: Path, count: int) -> tuple[list[Any], Path, An
         for index in range(count):
             label, packages = mix(sources, index)
             environment = Environment.create(source=f"models/m{index:04}/requirements.lock", kind="lockfile",
-                                             target=Target(python="3.11", platform="linux_x86_64"), packages=packages)
+                                             target=Target(python="3.11", platform="linux_x86_64"), packages=packages,
+                                             notes=(f"Benchmark environment built from {label}.",))
             sizes.append(len(environment.packages))
             decision = evaluate(environment=environment, policy=policy, matches=database.matches(packages),
                                 database=info, now=NOW)
