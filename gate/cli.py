@@ -3,8 +3,10 @@ atomically, and map errors to exit codes. The only module that exits."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -472,6 +474,7 @@ def monitor(inputs: tuple[Path, ...], inventory_location: str | None, db: Path |
     Exit 0: no environment of a failing stage is newly blocked; 1: one is (a new blocking
     finding, a waiver expired...); 3/4: bad input or advisory data; 6: the webhook failed."""
     from gate.advisories import AdvisoryDatabase
+    from gate.monitor import Subject
     from gate.monitor import monitor as run_monitor
     from gate.monitor.inputs import from_inventory, from_record, from_sbom, is_record
     from gate.monitor.render import render_json, render_markdown
@@ -479,11 +482,11 @@ def monitor(inputs: tuple[Path, ...], inventory_location: str | None, db: Path |
     clock = _clock(now)
     instant = clock.now()
     notes: list[str] = []
+    listed: list[Subject] = []
     if inputs:
         from gate.record import load_public_key
 
         keys = [load_public_key(path) for path in key_paths]
-        subjects = []
         sbom_policy = None
         for path in inputs:
             if is_record(path):
@@ -497,13 +500,15 @@ def monitor(inputs: tuple[Path, ...], inventory_location: str | None, db: Path |
 
                     sbom_policy = load_policy(resolve_policy_argument(policy_arg))
                 subject = from_sbom(path, sbom_policy, now=instant)
-            subjects.append(subject)
-    else:
-        from gate.inventory import Inventory
+            listed.append(subject)
+    with contextlib.ExitStack() as stack:
+        database = stack.enter_context(AdvisoryDatabase.open(_database_path(db)))
+        subjects: Iterable[Subject] = listed
+        if not inputs:
+            from gate.inventory import Inventory
 
-        with Inventory.open(inventory_location) as store:
-            subjects = from_inventory(store)
-    with AdvisoryDatabase.open(_database_path(db)) as database:
+            # Streamed: each environment is read, judged and dropped in turn.
+            subjects = from_inventory(stack.enter_context(Inventory.open(inventory_location)))
         report = run_monitor(subjects, database, now=instant, expiring_days=expiring_days,
                              failing_stages=fail_stages, notes=notes)
     text = render_json(report) if output_format == "json" else render_markdown(report)

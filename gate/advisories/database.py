@@ -525,6 +525,11 @@ class AdvisoryDatabase:
         self._connection = connection
         self._path = path
         self._meta = dict(meta)
+        # What has been read and judged, kept while the database is open: a check asks once, but
+        # `gate monitor` asks for thousands of environments that share most of their packages.
+        self._entry_cache: dict[str, dict[int, list[AffectedPackage]]] = {}
+        self._advisory_cache: dict[int, Advisory] = {}
+        self._verdicts: dict[tuple[str, str], list[tuple[int, str | None]]] = {}
         self._info = DatabaseInfo(
             source=meta["source"],
             digest=meta["digest"],
@@ -587,16 +592,29 @@ class AdvisoryDatabase:
             wanted.setdefault(canonicalize_name(package.pypi_name), []).append((package, package.version))
         if not wanted:
             return []
-        rows = self._select_in("SELECT name, entries FROM packages WHERE name IN (SELECT value FROM json_each(?))",
-                               sorted(wanted))
+        missing = sorted(name for name in wanted if name not in self._entry_cache)
+        if missing:
+            rows = self._select_in("SELECT name, entries FROM packages WHERE name IN (SELECT value FROM json_each(?))",
+                                   missing)
+            for name, text in rows:
+                self._entry_cache[name] = self._entries(name, text)
+            for name in missing:
+                self._entry_cache.setdefault(name, {})
         hits: list[tuple[Package, int, str | None]] = []
-        for name, text in rows:
-            by_ref = self._entries(name, text)
-            for package, version in wanted[name]:
-                for ref, affected in by_ref.items():
-                    result = entries_affect(version, affected)
-                    if result.affected:
-                        hits.append((package, ref, result.uncertain))
+        for name, candidates in wanted.items():
+            by_ref = self._entry_cache[name]
+            if not by_ref:
+                continue
+            for package, version in candidates:
+                verdicts = self._verdicts.get((name, version))
+                if verdicts is None:
+                    verdicts = []
+                    for ref, affected in by_ref.items():
+                        result = entries_affect(version, affected)
+                        if result.affected:
+                            verdicts.append((ref, result.uncertain))
+                    self._verdicts[(name, version)] = verdicts
+                hits.extend((package, ref, uncertain) for ref, uncertain in verdicts)
         advisories = self._advisories({ref for _, ref, _ in hits})
         found = [Match(advisory=advisories[ref], package=package, uncertain=uncertain)
                  for package, ref, uncertain in hits]
@@ -662,17 +680,18 @@ class AdvisoryDatabase:
         return by_ref
 
     def _advisories(self, refs: set[int]) -> dict[int, Advisory]:
-        if not refs:
-            return {}
-        rows = self._select_in("SELECT ref, data FROM advisories WHERE ref IN (SELECT value FROM json_each(?))",
-                               sorted(refs))
-        try:
-            found = {ref: _advisory_from_data(data) for ref, data in rows}
-        except _CORRUPT_ROW_ERRORS:
-            raise AdvisoryDataError("advisory database corrupt (advisories)", where=self._path) from None
-        if len(found) != len(refs):
-            raise AdvisoryDataError("advisory database corrupt (advisories missing)", where=self._path)
-        return found
+        missing = sorted(ref for ref in refs if ref not in self._advisory_cache)
+        if missing:
+            rows = self._select_in("SELECT ref, data FROM advisories WHERE ref IN (SELECT value FROM json_each(?))",
+                                   missing)
+            try:
+                found = {ref: _advisory_from_data(data) for ref, data in rows}
+            except _CORRUPT_ROW_ERRORS:
+                raise AdvisoryDataError("advisory database corrupt (advisories)", where=self._path) from None
+            if len(found) != len(missing):
+                raise AdvisoryDataError("advisory database corrupt (advisories missing)", where=self._path)
+            self._advisory_cache.update(found)
+        return {ref: self._advisory_cache[ref] for ref in refs}
 
     def close(self) -> None:
         self._connection.close()

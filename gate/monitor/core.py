@@ -47,6 +47,24 @@ class Subject:
     record: str  # the record's digest in the inventory, or the file given
     recorded: RecordedCheck
 
+    def info(self) -> SubjectInfo:
+        return SubjectInfo(repository=self.repository, stage=self.stage, name=self.name, commit=self.commit,
+                           record=self.record, recorded_at=self.recorded.checked_at,
+                           recorded_verdict=self.recorded.verdict)
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SubjectInfo:
+    """What a report keeps of its subject (not the environment itself: a run over thousands streams them)."""
+
+    repository: str
+    stage: str
+    name: str
+    commit: str | None
+    record: str
+    recorded_at: dt.datetime
+    recorded_verdict: str
+
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Change:
@@ -74,7 +92,7 @@ class Change:
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class EnvironmentReport:
-    subject: Subject
+    subject: SubjectInfo
     verdict: str  # of the judgement now
     changes: tuple[Change, ...]
     failing_stage: bool
@@ -98,8 +116,8 @@ class EnvironmentReport:
     def document(self) -> dict[str, Any]:
         s = self.subject
         return {"repository": s.repository, "stage": s.stage, "environment": s.name, "commit": s.commit,
-                "record": s.record, "recorded_at": format_instant(s.recorded.checked_at),
-                "recorded_decision": s.recorded.verdict, "decision_now": self.verdict,
+                "record": s.record, "recorded_at": format_instant(s.recorded_at),
+                "recorded_decision": s.recorded_verdict, "decision_now": self.verdict,
                 "newly_blocking": self.newly_blocking, "fails_run": self.fails_run, "key": self.key,
                 "changes": [change.document() for change in self.changes]}
 
@@ -159,7 +177,7 @@ def monitor(subjects: Iterable[Subject], database: AdvisoryDatabase, *, now: dt.
 def judge(subject: Subject, database: AdvisoryDatabase, *, now: dt.datetime, expiring_days: int,
           withdrawn: Mapping[str, tuple[str, str]], failing_stages: tuple[str, ...]) -> EnvironmentReport:
     recorded = subject.recorded
-    result = reevaluate(recorded, database, now=now)
+    result = reevaluate(recorded, database, now=now, compare_findings=False)
     changes: list[Change] = []
     changes.extend(_finding_changes(recorded.findings, [finding_document(f) for f in result.decision.findings],
                                     withdrawn))
@@ -172,7 +190,7 @@ def judge(subject: Subject, database: AdvisoryDatabase, *, now: dt.datetime, exp
                               detail=f"{rule}: {item.get('detail')}"))
     changes.extend(_waiver_changes(recorded.waivers, now=now, days=expiring_days))
     changes.sort(key=lambda c: (KINDS.index(c.kind), c.package or "", c.version or "", c.id or "", c.detail))
-    return EnvironmentReport(subject=subject, verdict=result.verdict, changes=tuple(changes),
+    return EnvironmentReport(subject=subject.info(), verdict=result.verdict, changes=tuple(changes),
                              failing_stage=subject.stage in failing_stages)
 
 

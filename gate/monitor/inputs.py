@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
@@ -25,16 +25,14 @@ from gate.record.keys import PublicKey
 from gate.record.replay import NOT_REPLAYED, RecordedCheck, recorded_check
 
 
-def from_inventory(inventory: Inventory) -> list[Subject]:
+def from_inventory(inventory: Inventory) -> Iterator[Subject]:
+    """Each environment's newest record, one at a time (a run over thousands never holds them all)."""
     policies: dict[str, Policy] = {}
-    subjects = []
     for stored in inventory.newest_records():
         where = f"{inventory.where}#{stored.digest}"
         recorded = recorded_check(stored.statement, where=where, policies=policies)
-        subjects.append(Subject(repository=stored.identity.repository, stage=stored.identity.stage,
-                                name=stored.identity.name, commit=stored.commit, record=stored.digest,
-                                recorded=recorded))
-    return subjects
+        yield Subject(repository=stored.identity.repository, stage=stored.identity.stage,
+                      name=stored.identity.name, commit=stored.commit, record=stored.digest, recorded=recorded)
 
 
 def is_record(path: Path) -> bool:

@@ -68,9 +68,9 @@ def environment_markdown(environment: EnvironmentReport, *, heading: str = "##")
     lines = [
         f"{heading} {markdown_text(environment_title(environment))}{flag}",
         "",
-        f"Record {markdown_text(s.record, 120)} of {format_instant(s.recorded.checked_at)}"
+        f"Record {markdown_text(s.record, 120)} of {format_instant(s.recorded_at)}"
         + (f", commit {markdown_text(s.commit, 40)}" if s.commit else "")
-        + f": recorded decision **{markdown_text(s.recorded.verdict)}**, now **{markdown_text(environment.verdict)}**.",
+        + f": recorded decision **{markdown_text(s.recorded_verdict)}**, now **{markdown_text(environment.verdict)}**.",
         "",
         "| change | advisory | package | status now | detail |",
         "| --- | --- | --- | --- | --- |",

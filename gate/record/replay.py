@@ -152,8 +152,12 @@ def recorded_check(statement: dict[str, Any], *, where: str,
     )
 
 
-def reevaluate(recorded: RecordedCheck, database: AdvisoryDatabase, *, now: dt.datetime) -> Reevaluation:
-    """Judge ``recorded`` again against ``database`` as of ``now``, and diff the outcome with the record's."""
+def reevaluate(recorded: RecordedCheck, database: AdvisoryDatabase, *, now: dt.datetime,
+               compare_findings: bool = True) -> Reevaluation:
+    """Judge ``recorded`` again against ``database`` as of ``now``, and diff the outcome with the record's.
+
+    ``compare_findings=False`` leaves findings out of ``added``/``removed`` (``gate monitor`` matches
+    them itself, by shared advisory IDs), which spares documenting and keying every finding twice."""
     policy = recorded.policy
     info = database.info
     matches = database.matches(recorded.environment.packages) if policy.vulnerabilities is not None else []
@@ -161,12 +165,13 @@ def reevaluate(recorded: RecordedCheck, database: AdvisoryDatabase, *, now: dt.d
                         database=info if policy.vulnerabilities is not None else None,
                         now=now if now.tzinfo else now.replace(tzinfo=dt.UTC))
     carried_keys = {_key(v) for v in recorded.carried}
-    now_items = [*(finding_document(f) for f in decision.findings),
-                 *(violation_document(v) for v in decision.violations)]
-    recorded_keys = {_key(item): item for item in (*recorded.findings, *recorded.violations)
+    now_findings = [finding_document(f) for f in decision.findings] if compare_findings else []
+    now_items = [*now_findings, *(violation_document(v) for v in decision.violations)]
+    recorded_findings = recorded.findings if compare_findings else ()
+    recorded_keys = {_key(item): item for item in (*recorded_findings, *recorded.violations)
                      if _key(item) not in carried_keys}
     now_keys = {_key(item): item for item in now_items}
-    blocked = any(item.get("status") == "blocking" for item in (*now_items, *recorded.carried))
+    blocked = bool(decision.blocking) or any(item.get("status") == "blocking" for item in recorded.carried)
     return Reevaluation(
         decision=decision,
         database=info,
