@@ -66,13 +66,15 @@ class Answer:
 
 
 def looks_like_advisory_id(text: str) -> bool:
-    """``GHSA-...``, ``CVE-2024-1234``, ``PYSEC-...``, ``MAL-...``: a scheme prefix, a dash, a digit or
-    letter run; package names with a dash are not (``scikit-learn`` has no upper-case scheme)."""
+    """``GHSA-...``, ``CVE-2024-1234``, ``PYSEC-...``, ``MAL-...``, ``OSV-...``: a scheme that PyPI advisories
+    use, a dash, and a rest with a digit and no version operator. A package name rarely starts so
+    (``scikit-learn`` does not); one that does is found as ``NAME>=0``."""
     head, dash, rest = text.strip().partition("-")
-    return bool(dash and rest and head.isalpha() and head.upper() in _SCHEMES)
+    return bool(dash and head.upper() in _SCHEMES and any(c.isdigit() for c in rest)
+                and not any(c in rest for c in "=<>!~ ,;[@"))
 
 
-_SCHEMES = frozenset({"GHSA", "CVE", "PYSEC", "MAL", "OSV", "GSD", "BIT", "RUSTSEC", "GO", "DEBIAN", "UVI"})
+_SCHEMES = frozenset({"GHSA", "CVE", "PYSEC", "MAL", "OSV", "GSD"})
 
 
 def by_advisory(inventory: Inventory, records: Sequence[OsvRecord], *, query: str, all_records: bool,

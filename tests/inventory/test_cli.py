@@ -220,3 +220,13 @@ def test_affected_errors(gate: Callable[..., Run], tmp_path: Path, example_db: P
     assert bad.code == 3
     assert bad.err == ("gate: error: requests[socks]>=2: give a package name and a version specifier only "
                        "(no extras, markers or URL)\n")
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("GHSA-j8r2-6x86-q33q", True), ("cve-2023-32681", True), ("PYSEC-2023-74", True), ("MAL-2024-1", True),
+    ("requests", False), ("scikit-learn", False), ("cve-tools", False), ("ghsa-lib>=2", False),
+    ("torch<2.6", False)])
+def test_ids_are_told_from_package_queries(text: str, expected: bool) -> None:
+    from gate.inventory.affected import looks_like_advisory_id
+
+    assert looks_like_advisory_id(text) is expected
