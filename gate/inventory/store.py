@@ -460,7 +460,7 @@ def _insert_record(connection: Connection, entry: RecordEntry, *, environment_id
         ci_system=_text(ci.get("system")), repository=_text(ci.get("repository")), commit=_text(ci.get("commit")),
         ref=_text(ci.get("ref")), run_url=_text(ci.get("run_url")), actor=_text(ci.get("actor")),
         keyid=entry.keyid, package_count=len(manifest), finding_count=len(findings), blocking_count=blocking,
-        payload=zlib.compress(entry.payload, 6), signatures=json.dumps(list(entry.signatures), sort_keys=True),
+        payload=zlib.compress(entry.payload, 3), signatures=json.dumps(list(entry.signatures), sort_keys=True),
     ).returning(records.c.id)).scalar_one()
     package_rows = [{
         "record_id": record_id, "name": str(item.get("name")), "version": _text(item.get("version")),
