@@ -156,13 +156,15 @@ def many_environments(location: str, decisions: list[Any], key: Any, total: int)
     from gate.record.dsse import envelope
     from gate.record.statement import build_statement, statement_payload
 
+    statements = [build_statement(decision, subjects=[], ci={}, started_at=NOW, finished_at=NOW)
+                  for decision in decisions]
     with Inventory.open(location) as inventory:
         present = inventory.record_count()
         for index in range(present, total):
-            decision = decisions[index % len(decisions)]
+            base = statements[index % len(statements)]
             ci = {"system": "gitlab", "repository": f"ml/org-{index // len(decisions):02}/team-{index % 40:02}",
                   "commit": f"{index:040x}", "ref": "main"}
-            statement = build_statement(decision, subjects=[], ci=ci, started_at=NOW, finished_at=NOW)
+            statement = {**base, "predicate": {**base["predicate"], "ci": ci}}
             payload = statement_payload(statement)
             document = envelope(payload, key)
             assert base64.b64decode(document["payload"]) == payload

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import json
 import sys
 from collections.abc import Iterable
 from pathlib import Path
@@ -425,7 +426,9 @@ def affected(query: str, inventory_location: str | None, db: Path | None, all_re
         with Inventory.open(inventory_location) as store:
             answer = by_package(store, query, all_records=all_records)
     if as_json:
-        click.echo(dump_json(answer.document()), nl=False)
+        # Compact (the C encoder): an emergency query over thousands of environments must not wait on
+        # indentation. Sorted keys, one line: pipe it through `jq` to read.
+        click.echo(json.dumps(answer.document(), sort_keys=True, ensure_ascii=False, separators=(",", ":")))
     else:
         for advisory in answer.advisories:
             ranges = "; ".join(f"{entry['package']} " + ", ".join(

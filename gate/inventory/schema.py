@@ -66,6 +66,7 @@ environments = Table(
     Column("name", Text, nullable=False),
     Column("newest_record_id", Integer, nullable=True),  # no FK: records point here too
     UniqueConstraint("repository", "stage", "name", name="uq_gate_environments_identity"),
+    Index("ix_gate_environments_newest", "newest_record_id"),
 )
 
 records = Table(
