@@ -27,7 +27,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, Engine, and_, create_engine, event, func, or_, select, update
+from sqlalchemy import Connection, Engine, and_, create_engine, event, func, inspect, or_, select, update
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, NoSuchModuleError, SQLAlchemyError
 
@@ -266,7 +266,14 @@ class Inventory:
     # -- schema
 
     def migrate(self) -> int:
-        """Apply the migrations above the recorded schema version, in one transaction; the version now."""
+        """Apply the migrations above the recorded schema version, in one transaction; the version now.
+
+        An up-to-date inventory is only read (no write lock: `gate affected` beside a running add)."""
+        with self._begin(write=False) as connection:
+            if inspect(connection).has_table(schema_version.name):
+                current = connection.execute(select(func.max(schema_version.c.version))).scalar() or 0
+                if current == LATEST_VERSION:
+                    return LATEST_VERSION
         with self._begin(write=True) as connection:
             if connection.dialect.name == "postgresql":
                 connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({_MIGRATION_LOCK})")

@@ -163,3 +163,20 @@ def test_unreachable_postgresql_is_a_service_error(tmp_path: Path) -> None:
     assert message.startswith("postgresql://gate:***@/inventory?host=%2Ftmp%2F")  # password hidden
     assert "&port=1: cannot reach the inventory database: connection is bad: " in message
     assert "secret" not in message and "\n" not in message
+
+
+def test_readers_are_not_blocked_by_a_writer(tmp_path: Path) -> None:
+    """An up-to-date inventory is opened without the write lock: `gate affected` answers during an add."""
+    import sqlite3
+
+    path = tmp_path / "inventory.sqlite3"
+    Inventory.open(str(path)).close()
+    writer = sqlite3.connect(path, isolation_level=None, timeout=0)
+    writer.execute("BEGIN IMMEDIATE")  # what a running `inventory add` holds
+    try:
+        with Inventory.open(str(path)) as inventory:
+            assert inventory.carriers(names=["requests"]) == []
+            assert inventory.environments() == []
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
