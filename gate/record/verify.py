@@ -7,7 +7,6 @@ record from an honest refusal."""
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +15,7 @@ from typing import Any
 from gate.errors import SignatureError
 from gate.record.dsse import parse_envelope, verify_envelope
 from gate.record.keys import PublicKey
-from gate.record.statement import PREDICATE_TYPE, STATEMENT_TYPE, canonical_bytes
+from gate.record.statement import PREDICATE_TYPE, STATEMENT_TYPE, load_canonical
 
 MAX_RECORD_BYTES = 256 * 1024 * 1024
 
@@ -53,8 +52,8 @@ def read_record(path: Path) -> dict[str, Any]:
 def decode_statement(payload: bytes, *, where: str) -> dict[str, Any]:
     """The in-toto statement in ``payload``, checked for type, predicate type and canonical form."""
     try:
-        statement = json.loads(payload)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        statement, canonical = load_canonical(payload)
+    except (UnicodeDecodeError, RecursionError, ValueError):  # JSONDecodeError is a ValueError
         raise SignatureError("payload is not JSON", where=where) from None
     if not isinstance(statement, dict):
         raise SignatureError("payload is not a JSON object", where=where)
@@ -63,7 +62,7 @@ def decode_statement(payload: bytes, *, where: str) -> dict[str, Any]:
     if statement.get("predicateType") != PREDICATE_TYPE:
         raise SignatureError(f"predicateType is {statement.get('predicateType')!r}, expected {PREDICATE_TYPE!r}",
                              where=where)
-    if canonical_bytes(statement) != payload:
+    if not canonical:
         raise SignatureError("payload is not RFC 8785 canonical JSON", where=where)
     predicate = statement.get("predicate")
     if not isinstance(predicate, dict) or predicate.get("decision") not in ("pass", "fail"):

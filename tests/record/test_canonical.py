@@ -40,3 +40,41 @@ def test_the_forms_where_python_and_ecmascript_differ(value: Any) -> None:
             canonical_bytes(value)
         return
     assert canonical_bytes(value) == expected
+
+
+@settings(max_examples=400, deadline=None)
+@given(_json, st.booleans())
+def test_load_canonical_agrees_with_rfc8785(value: Any, indent: bool) -> None:
+    import json
+
+    from gate.record.statement import load_canonical
+
+    try:
+        canonical = rfc8785.dumps(value)
+    except (rfc8785.CanonicalizationError, UnicodeEncodeError, ValueError):
+        return
+    loaded, ok = load_canonical(canonical)
+    assert ok == _reference(canonical)
+    other = json.dumps(value, indent=1 if indent else None, ensure_ascii=not indent).encode()
+    assert load_canonical(other)[1] == _reference(other)
+
+
+def _reference(payload: bytes) -> bool:
+    """The check as it was: parse, then compare with rfc8785's bytes (a float beyond 2^53 that RFC 8785
+    writes as an integer reads back as an integer it refuses: not canonical, by either check)."""
+    import json
+
+    try:
+        return bool(rfc8785.dumps(json.loads(payload)) == payload)
+    except (rfc8785.CanonicalizationError, ValueError, UnicodeEncodeError):
+        return False
+
+
+@pytest.mark.parametrize(("text", "canonical"), [
+    (b'{"a":10}', True), (b'{"a":10.0}', False), (b'{"a":1e+21}', True), (b'{"a":1e21}', False),
+    (b'{"a":-0.0}', False), (b'{"a":0.1}', True), (b'{"b":1,"a":2}', False), (b'{"a":9007199254740993}', False),
+    ('{"\U0001f600":1,"\ufb01":2}'.encode(), True), ('{"\ufb01":2,"\U0001f600":1}'.encode(), False)])
+def test_load_canonical_on_the_hard_cases(text: bytes, canonical: bool) -> None:
+    from gate.record.statement import load_canonical
+
+    assert load_canonical(text)[1] is canonical
