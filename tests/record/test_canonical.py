@@ -53,8 +53,7 @@ def test_load_canonical_agrees_with_rfc8785(value: Any, indent: bool) -> None:
         canonical = rfc8785.dumps(value)
     except (rfc8785.CanonicalizationError, UnicodeEncodeError, ValueError):
         return
-    loaded, ok = load_canonical(canonical)
-    assert ok == _reference(canonical)
+    assert load_canonical(canonical)[1] == _reference(canonical)
     other = json.dumps(value, indent=1 if indent else None, ensure_ascii=not indent).encode()
     assert load_canonical(other)[1] == _reference(other)
 
