@@ -107,16 +107,24 @@ def describe(url: URL) -> str:
 class RecordEntry:
     """A verified record, as the inventory stores it."""
 
-    payload: bytes  # the statement bytes the signature covers
+    payload: bytes  # the statement bytes the signature covers (verified, canonical)
     signatures: tuple[dict[str, Any], ...]
     keyid: str  # the pinned key that verified it
-    statement: dict[str, Any]  # decoded and checked (gate.record.verify.decode_statement)
     source: str  # the file it was read from, for messages
     name: str | None = None  # the environment's name; None: the recorded environment source
+    statement: dict[str, Any] | None = None  # the decoded payload, when the caller has it already
 
     @property
     def digest(self) -> str:
         return "sha256:" + hashlib.sha256(self.payload).hexdigest()
+
+    def decoded(self) -> dict[str, Any]:
+        """The statement (decoded again from the verified bytes when not kept: a batch of a thousand
+        records holds their bytes, not a thousand parsed statements)."""
+        if self.statement is not None:
+            return self.statement
+        statement: dict[str, Any] = json.loads(self.payload)
+        return statement
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -181,8 +189,8 @@ class Carrier:
     pypi_name: str | None
 
 
-def identity_of(entry: RecordEntry) -> Identity:
-    predicate = entry.statement["predicate"]
+def identity_of(entry: RecordEntry, statement: dict[str, Any] | None = None) -> Identity:
+    predicate = (statement if statement is not None else entry.decoded())["predicate"]
     ci = predicate.get("ci") if isinstance(predicate.get("ci"), dict) else {}
     policy = predicate.get("policy") if isinstance(predicate.get("policy"), dict) else {}
     environment = predicate.get("environment") if isinstance(predicate.get("environment"), dict) else {}
@@ -298,14 +306,19 @@ class Inventory:
 
     def add(self, entry: RecordEntry, *, now: dt.datetime) -> AddResult:
         """Store ``entry`` (verified by the caller) in one transaction; a no-op when its digest is there."""
-        identity = identity_of(entry)
         digest = entry.digest
         with self._begin(write=True) as connection:
-            existing = connection.execute(select(records.c.id).where(records.c.digest == digest)).first()
+            existing = connection.execute(
+                select(environments.c.repository, environments.c.stage, environments.c.name)
+                .join(records, records.c.environment_id == environments.c.id).where(records.c.digest == digest)).first()
             if existing is not None:
-                return AddResult(digest=digest, identity=identity, added=False, newest=False)
+                return AddResult(digest=digest, added=False, newest=False,
+                                 identity=Identity(repository=existing[0], stage=existing[1], name=existing[2]))
+            statement = entry.decoded()
+            identity = identity_of(entry, statement)
             environment_id = _environment_id(connection, identity)
-            record_id = _insert_record(connection, entry, environment_id=environment_id, digest=digest, now=now)
+            record_id = _insert_record(connection, entry, statement, environment_id=environment_id, digest=digest,
+                                       now=now)
             newest = _refresh_newest(connection, environment_id) == record_id
         return AddResult(digest=digest, identity=identity, added=True, newest=newest)
 
@@ -443,9 +456,9 @@ def _environment_id(connection: Connection, identity: Identity) -> int:
     return int(connection.execute(select(environments.c.id).where(where).with_for_update()).scalar_one())
 
 
-def _insert_record(connection: Connection, entry: RecordEntry, *, environment_id: int, digest: str,
-                   now: dt.datetime) -> int:
-    predicate = entry.statement["predicate"]
+def _insert_record(connection: Connection, entry: RecordEntry, statement: dict[str, Any], *, environment_id: int,
+                   digest: str, now: dt.datetime) -> int:
+    predicate = statement["predicate"]
     ci = predicate.get("ci") if isinstance(predicate.get("ci"), dict) else {}
     policy = predicate.get("policy") if isinstance(predicate.get("policy"), dict) else {}
     database = predicate.get("advisory_db") if isinstance(predicate.get("advisory_db"), dict) else {}
