@@ -218,6 +218,7 @@ def main() -> None:
             print(f"--- {backend}")
             seconds, done = gate("inventory", "add", *records, "--key", str(pub), "--inventory", location)
             assert done.returncode == 0, done.stderr
+            add_seconds = seconds
             print(f"gate inventory add, {args.records} records:           {seconds:6.2f} s  "
                   f"({done.stdout.splitlines()[-1].split(';')[0]})")
             seconds, done = gate("inventory", "add", *records, "--key", str(pub), "--inventory", location)
@@ -229,6 +230,7 @@ def main() -> None:
             summary = json.loads(out.read_text())["summary"]
             print(f"gate monitor, {summary['environments']} environments, full snapshot: {seconds:6.2f} s  "
                   f"(exit {done.returncode}; {summary['changed']} changed)")
+            print(f"add + monitor:                                   {add_seconds + seconds:6.2f} s")
             start = time.perf_counter()
             many_environments(location, decisions, key, args.environments)
             print(f"filled to {args.environments} environments in {time.perf_counter() - start:.1f} s")
