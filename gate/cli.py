@@ -110,7 +110,6 @@ def check(env_path: Path | None, lockfiles: tuple[Path, ...], target_text: str |
     from gate.policy import load_policy, resolve_policy_argument
     from gate.policy.evaluate import evaluate
     from gate.report import render_markdown, result_document, summary_lines
-    from gate.sbom import render_sbom
     from gate.sources import read_lockfiles, reader_for_environment
     from gate.sources.selection import select
 
@@ -158,6 +157,8 @@ def check(env_path: Path | None, lockfiles: tuple[Path, ...], target_text: str |
     decision = evaluate(environment=environment, policy=policy, matches=matches, database=database_info,
                         now=clock.now(), registry=registry, baseline=baseline, modified_files=modified_files)
     if out is not None:
+        from gate.sbom import render_sbom  # the SBOM library is a tenth of start-up: only when writing
+
         outputs = {
             "result.json": dump_json(result_document(decision)),
             "report.md": render_markdown(decision),

@@ -7,15 +7,17 @@ forgetting a filter cannot let a hostile string through; only :class:`Markup` pr
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 from markupsafe import Markup
 
 from gate.clock import format_instant
 from gate.model import Decision, Finding, Status, Violation
 from gate.report.escape import advisory_link, markdown_text
 from gate.report.result import by_severity, counts, fix_hint
+
+if TYPE_CHECKING:
+    import jinja2
 
 SUMMARY_LIMIT = 160
 
@@ -87,6 +89,8 @@ def _digest(value: str) -> Markup:
 
 
 def _environment() -> jinja2.Environment:
+    import jinja2  # only when a report is written: a sixth of the start-up of a check without --out
+
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("gate", "templates"),
         autoescape=False,
