@@ -241,6 +241,12 @@ class Violation:
     file: str | None = None  # the file judged when it is not a package's (a model file)
 
 
+# Model file formats the gate identifies from bytes; "unknown" is everything else (never allowed by a list).
+MODEL_FORMATS: tuple[str, ...] = ("safetensors", "onnx", "gguf", "hdf5", "keras", "torch-zip", "torchscript",
+                                  "torch-legacy", "pickle", "joblib", "numpy", "numpy-npz", "zip")
+UNKNOWN_FORMAT = "unknown"
+
+
 class Safety(enum.StrEnum):
     """How dangerous a global that a pickle imports is. Ordered by :data:`SAFETY_RANK`."""
 
