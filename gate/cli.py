@@ -125,13 +125,13 @@ def check(env_path: Path | None, lockfiles: tuple[Path, ...], target_text: str |
     if keyless and out is None:
         raise click.UsageError("--keyless signs the record: give --out DIR")
     policy = load_policy(resolve_policy_argument(policy_arg))
+    all_model_paths = [*model_paths, *(Path(p) for p in (policy.models.paths if policy.models else ()))]
+    if env_path is None and not lockfiles and not all_model_paths:
+        raise click.UsageError("give --env PATH, one or more --lockfile FILE, or model files with --models PATH")
     if out is None and policy.record is not None and policy.record.require_signature:
         raise SignatureError("the policy requires a signed record (record.require_signature): give --out DIR "
                              "(and GATE_SIGNING_KEY) so the decision is recorded", where=policy.path)
     target = target or policy.target
-    all_model_paths = [*model_paths, *(Path(p) for p in (policy.models.paths if policy.models else ()))]
-    if env_path is None and not lockfiles and not all_model_paths:
-        raise click.UsageError("give --env PATH, one or more --lockfile FILE, or model files with --models PATH")
     if env_path is not None:
         candidate = reader_for_environment(env_path).read(env_path, target=target)
     elif lockfiles:
