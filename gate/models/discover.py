@@ -33,8 +33,8 @@ def _inside(path: str, folder: str) -> bool:
 
 
 def _magic_says_model(path: Path) -> bool:
-    """Whether a file with another name is a model by its bytes. A zip counts when it has a torch or
-    numpy layout, not for being a zip."""
+    """Whether a file with another name is a model by its bytes. A zip counts when it has a model
+    layout (torch, numpy, Keras) or holds model files, not for being a zip."""
     try:
         with open(path, "rb") as handle:
             head = handle.read(SNIFF)
@@ -46,7 +46,9 @@ def _magic_says_model(path: Path) -> bool:
 
                 try:
                     with zipfile.ZipFile(handle) as archive:
-                        return archive_format(archive.namelist()) != "zip"
+                        names = archive.namelist()
+                    return archive_format(names) != "zip" or any(  # a bundle of model files (zip in zip)
+                        os.path.splitext(name)[1].lower() in MODEL_SUFFIXES for name in names)
                 except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
                     return False
     except OSError as error:

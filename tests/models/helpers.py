@@ -117,6 +117,7 @@ def safetensors_file(path: Path) -> Path:
     import numpy as np
     from safetensors.numpy import save_file
 
+    path.parent.mkdir(parents=True, exist_ok=True)
     save_file({"weight": np.arange(8, dtype=np.float32).reshape(2, 4), "bias": np.zeros(2, dtype=np.float16)},
               str(path), metadata={"format": "np"})
     return path

@@ -7,8 +7,6 @@ import pickle
 import pickletools
 from pathlib import Path
 
-import pytest
-
 from gate.models.pickles import scan_pickles
 from gate.models.stream import Source
 from tests.models.helpers import (

@@ -26,7 +26,8 @@ from tests.models.helpers import (
     write_zip,
 )
 
-TORCH_SAFE = [("archive/data.pkl", "collections.OrderedDict", "safe"), ("archive/data.pkl", "torch.FloatStorage", "safe"),
+TORCH_SAFE = [("archive/data.pkl", "collections.OrderedDict", "safe"),
+              ("archive/data.pkl", "torch.FloatStorage", "safe"),
               ("archive/data.pkl", "torch._utils._rebuild_tensor_v2", "safe")]
 
 
