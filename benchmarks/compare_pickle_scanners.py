@@ -106,7 +106,7 @@ def main() -> None:
             scanners[name] = function
         except ImportError:
             print(f"({name} is not installed: skipped)")
-        except Exception:  # noqa: BLE001 - any other outcome means it is installed and ran
+        except Exception:  # any other outcome means it is installed and ran
             scanners[name] = function
     folder = Path(tempfile.mkdtemp(prefix="gate-scanners-"))
     try:
@@ -118,7 +118,7 @@ def main() -> None:
             for name, function in scanners.items():
                 try:
                     verdict = function(path)
-                except Exception as error:  # noqa: BLE001 - a crash is a result too
+                except Exception as error:  # a crash is a result too
                     verdict = f"crash:{type(error).__name__}"[:11]
                 bad = (hostile and verdict != "flagged") or (not hostile and verdict == "flagged")
                 wrong[name] += bad
