@@ -89,10 +89,10 @@ def discover(paths: list[Path]) -> list[Candidate]:
                                 path=path, shown=shown, real=real,
                                 problem=f"symbolic link to {real} outside the scanned folder: not followed"))
                         continue
-                    if not os.path.isfile(real):
-                        continue
                 else:
                     real = os.path.realpath(path)
+                if not os.path.isfile(real):  # a FIFO or device is never opened: it could block forever
+                    continue
                 if is_model_name or _magic_says_model(path):
                     found.setdefault(real, Candidate(path=path, shown=shown, real=real))
     return sorted(found.values(), key=lambda c: c.shown)

@@ -60,3 +60,13 @@ def test_missing_path_is_an_input_error(tmp_path: Path) -> None:
     with pytest.raises(InputError) as error:
         discover([tmp_path / "nope"])
     assert str(error.value) == f"{tmp_path / 'nope'}: model path not found"
+
+
+def test_fifo_is_never_opened(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "pipe.pt")  # opening it would block the check forever
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "m.pkl").write_bytes(b"N.")
+    assert shown([tmp_path]) == [str(tmp_path / "m.pkl")]
+    with pytest.raises(InputError) as error:
+        discover([tmp_path / "pipe.pt"])
+    assert str(error.value) == f"{tmp_path / 'pipe.pt'}: model path is not a file or a folder"
