@@ -56,17 +56,12 @@ class _Call:
     state: Any = None
 
 
-class _Mark:
-    __slots__ = ()
-
-
 class _Opaque:
     """A value the walk does not track (bytes, a persistent id, a large string)."""
 
     __slots__ = ()
 
 
-MARK = _Mark()
 OPAQUE = _Opaque()
 
 

@@ -116,3 +116,36 @@ def test_joblib_array_of_unknown_size_fails_closed() -> None:
             b"b\x00\x00\x00.")
     result = walk(data)
     assert result.problem == "pickle 1: joblib array at offset 55: its shape cannot be read"
+
+
+def test_arbitrary_bytes_never_crash_the_walk() -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=400, deadline=None)
+    @given(st.binary(max_size=300), st.sampled_from([b"", b"\x80\x02", b"\x80\x04", b"c", b"("]))
+    def check(data: bytes, head: bytes) -> None:
+        result = walk(head + data)
+        assert result.problem is not None or result.pickles >= 1
+
+    check()
+
+
+def test_arbitrary_files_never_crash_the_scan(tmp_path: Path) -> None:
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from tests.models.helpers import scan
+
+    heads = [b"", b"PK\x03\x04", b"\x93NUMPY\x01\x00", b"GGUF", b"\x89HDF\r\n\x1a\n", b"\x80\x02", b"\x78\x9c",
+             b"\x1f\x8b\x08", b"\x08\x08", b"\x10\x00\x00\x00\x00\x00\x00\x00{"]
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.sampled_from(heads), st.binary(max_size=200), st.sampled_from([".pt", ".safetensors", ".bin"]))
+    def check(head: bytes, data: bytes, suffix: str) -> None:
+        path = tmp_path / f"f{suffix}"
+        path.write_bytes(head + data)
+        model = scan(path)
+        assert model.size == len(head + data)
+
+    check()
