@@ -175,3 +175,16 @@ def test_models_beside_an_environment(gate: Callable[..., Run], tmp_path: Path, 
     assert (f"  blocking  models.block_unsafe: {tmp_path / 'evil.pkl'}: imports builtins.open, which run code or "
             "touch the system when loaded") in run.out.splitlines()
     assert not (tmp_path / "never").exists()
+
+
+def test_outputs_are_byte_identical_across_runs(gate: Callable[..., Run], tmp_path: Path) -> None:
+    models = tmp_path / "models"
+    safetensors_file(models / "m.safetensors")
+    (models / "config.json").write_text('{"model_type": "bert"}')
+    policy = tmp_path / "policy.yml"
+    policy.write_text(MODELS_ONLY)
+    for out in ("a", "b"):
+        assert gate("check", "--models", models, "--policy", policy, "--now", NOW, "--out", tmp_path / out).code == 0
+    for name in ("sbom.cdx.json", "result.json", "report.md", "record.dsse.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
+    validate_sbom((tmp_path / "a" / "sbom.cdx.json").read_text())
