@@ -21,7 +21,7 @@ from gate.errors import (
     SignatureError,
 )
 from gate.fileio import dump_json, write_text_atomic
-from gate.model import DatabaseInfo, Decision, Target
+from gate.model import DatabaseInfo, Decision, Environment, ModelFile, Target
 from gate.targets import PLATFORMS, parse_target
 
 EXIT_PASS = 0
@@ -98,13 +98,16 @@ _NOW_OPTION = click.option("--now", metavar="TIMESTAMP",
 @click.option("--offline", is_flag=True,
               help="Do not ask the package index (policy section `registry`): use cached answers no older than "
               "registry.cache_max_age_hours, else stop with exit 6.")
+@click.option("--models", "model_paths", multiple=True, type=click.Path(path_type=Path),
+              help="A model file or a folder of them to inventory, hash and scan statically (never unpickled), "
+              "judged by the policy's models section; with the policy's models.paths. Repeatable.")
 @click.option("--keyless", is_flag=True,
               help="Also sign the record keylessly with Sigstore: record.sigstore.json (bundle v0.3) beside "
               "record.dsse.json. Needs --out, the extra promotion-gate[sigstore] and an OIDC token (SIGSTORE_ID_TOKEN, "
               "or GitHub Actions with id-token: write); exit 5 without them, 6 if Sigstore is unreachable.")
 def check(env_path: Path | None, lockfiles: tuple[Path, ...], target_text: str | None, groups: tuple[str, ...],
           policy_arg: str, db: Path | None, out: Path | None, baseline_path: Path | None, now: str | None,
-          offline: bool, keyless: bool) -> int:
+          model_paths: tuple[Path, ...], offline: bool, keyless: bool) -> int:
     """Check an environment or lockfiles against a stage policy and the advisory database."""
     from gate.advisories import AdvisoryDatabase
     from gate.policy import load_policy, resolve_policy_argument
@@ -113,22 +116,28 @@ def check(env_path: Path | None, lockfiles: tuple[Path, ...], target_text: str |
     from gate.sources import read_lockfiles, reader_for_environment
     from gate.sources.selection import select
 
-    if (env_path is None) == (not lockfiles):
-        raise click.UsageError("give either --env PATH or one or more --lockfile FILE")
+    if env_path is not None and lockfiles:
+        raise click.UsageError("give either --env PATH or one or more --lockfile FILE, not both")
     clock = _clock(now)
     started_at = clock.now()
     target = _target(target_text)
     if keyless and out is None:
         raise click.UsageError("--keyless signs the record: give --out DIR")
     policy = load_policy(resolve_policy_argument(policy_arg))
+    all_model_paths = [*model_paths, *(Path(p) for p in (policy.models.paths if policy.models else ()))]
+    if env_path is None and not lockfiles and not all_model_paths:
+        raise click.UsageError("give --env PATH, one or more --lockfile FILE, or model files with --models PATH")
     if out is None and policy.record is not None and policy.record.require_signature:
         raise SignatureError("the policy requires a signed record (record.require_signature): give --out DIR "
                              "(and GATE_SIGNING_KEY) so the decision is recorded", where=policy.path)
     target = target or policy.target
     if env_path is not None:
         candidate = reader_for_environment(env_path).read(env_path, target=target)
-    else:
+    elif lockfiles:
         candidate = read_lockfiles(list(lockfiles), target=target)
+    else:  # model files alone: an empty environment, judged by the same policy
+        candidate = Environment.create(source="(no environment: model files only)", kind="none",
+                                       target=target or Target(), packages=[])
     wanted_groups = [name.strip() for value in groups for name in value.split(",") if name.strip()]
     environment = select(candidate, target=target, groups=wanted_groups).environment
     baseline = None
@@ -154,8 +163,14 @@ def check(env_path: Path | None, lockfiles: tuple[Path, ...], target_text: str |
         # Licences from the index only for lockfiles: an installed package's own METADATA is the same file.
         registry = fetch_registry_facts(environment, policy.registry, offline=offline,
                                         licenses=policy.licenses is not None and env_path is None)
+    models: tuple[ModelFile, ...] = ()
+    if all_model_paths:
+        from gate.models import inventory
+
+        models = inventory(all_model_paths)
     decision = evaluate(environment=environment, policy=policy, matches=matches, database=database_info,
-                        now=clock.now(), registry=registry, baseline=baseline, modified_files=modified_files)
+                        now=clock.now(), registry=registry, baseline=baseline, modified_files=modified_files,
+                        models=models)
     if out is not None:
         from gate.sbom import render_sbom  # the SBOM library is a tenth of start-up: only when writing
 
@@ -200,6 +215,9 @@ def _write_record(out: Path, outputs: dict[str, str], decision: Decision, *, loc
     for name in ("sbom.cdx.json", "report.md"):
         if name in outputs:
             subjects.append(Subject(name=name, data=outputs[name].encode("utf-8")))
+    for model in decision.models:  # hashed while scanned: the record pins the exact weights judged
+        if model.sha256:
+            subjects.append(Subject(name=model.path, digest=model.sha256))
     record = make_record(decision, subjects=subjects, environ=os.environ, started_at=started_at,
                          finished_at=finished_at, require_signature=require_signature)
     outputs[RECORD_JSON] = record.text

@@ -29,6 +29,8 @@ from gate.policy.model import (
     DriftRules,
     LicenseOverride,
     LicenseRules,
+    ModelRules,
+    OnFinding,
     OnUnknown,
     OnUnknownLicense,
     PackageRules,
@@ -331,6 +333,29 @@ def _source_rules(section: dict[str, Any] | None) -> SourceRules | None:
     )
 
 
+def _model_rules(section: dict[str, Any] | None, *, base: Path) -> ModelRules | None:
+    """Paths and manifest keys are relative to the folder of the policy file given (``--policy``)."""
+    if section is None:
+        return None
+    import os
+
+    def resolve(text: str) -> str:
+        return os.path.realpath(base / text)
+
+    manifest = section.get("manifest")
+    allowed = section.get("allowed_formats")
+    return ModelRules(
+        paths=tuple(os.path.normpath(base / text) for text in section.get("paths") or []),
+        allowed_formats=None if allowed is None else frozenset(allowed),
+        unknown_format=OnUnknown(section.get("unknown_format", "block")),
+        block_unsafe=section.get("block_unsafe", True),
+        suspicious=OnFinding(section.get("suspicious", "warn")),
+        manifest=None if manifest is None else tuple(sorted(
+            (key, resolve(key), value.removeprefix("sha256:")) for key, value in manifest.items())),
+        unlisted=OnFinding(section.get("unlisted", "block")),
+    )
+
+
 def policy_digest(effective: dict[str, Any]) -> str:
     canonical = json.dumps(effective, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
@@ -364,6 +389,7 @@ def _build(path: Path, merged: dict[str, Any]) -> Policy:
         drift=None if "drift" not in merged else DriftRules(forbid=frozenset(merged["drift"].get("forbid") or [])),
         record=None if "record" not in merged else RecordRules(
             require_signature=merged["record"].get("require_signature", False)),
+        models=_model_rules(merged.get("models"), base=path.parent),
         path=str(path),
         digest=policy_digest(merged),
         effective=merged,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from markupsafe import Markup
 
 from gate.clock import format_instant
-from gate.model import Decision, Finding, Status, Violation
+from gate.model import Decision, Finding, ModelFile, Safety, Status, Violation
 from gate.report.escape import advisory_link, markdown_text
 from gate.report.result import by_severity, counts, fix_hint
 
@@ -30,7 +30,9 @@ SECTION_TITLES = {
     "registry": "Registry",
     "consistency": "Consistency",
     "drift": "Drift",
+    "models": "Model files",
 }
+MODEL_IMPORTS_SHOWN = 5
 
 
 def _by_section(violations: list[Violation]) -> list[tuple[str, list[Violation]]]:
@@ -88,6 +90,28 @@ def _digest(value: str) -> Markup:
     return Markup(f"`{value}`") if _DIGEST.match(value) else Markup(markdown_text(value))
 
 
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _short_sha256(value: str) -> Markup:
+    """The first 12 hex digits in a code span (the full digest is in result.json and the SBOM)."""
+    return Markup(f"`{value[:12]}`") if _SHA256.match(value) else Markup(markdown_text(value or "(not read)"))
+
+
+def _model_flags(model: ModelFile) -> Markup:
+    """The dangerous and suspicious imports and the problem count, each name escaped."""
+    parts = []
+    for safety in (Safety.DANGEROUS, Safety.SUSPICIOUS):
+        names = [i.qualified for i in model.imports if i.safety is safety]
+        if names:
+            shown = ", ".join(markdown_text(name, 80) for name in names[:MODEL_IMPORTS_SHOWN])
+            more = f" and {len(names) - MODEL_IMPORTS_SHOWN} more" if len(names) > MODEL_IMPORTS_SHOWN else ""
+            parts.append(f"{safety.value}: {shown}{more}")
+    if model.problems:
+        parts.append(f"{len(model.problems)} problem(s)")
+    return Markup("; ".join(parts) or "none")
+
+
 def _environment() -> jinja2.Environment:
     import jinja2  # only when a report is written: a sixth of the start-up of a check without --out
 
@@ -101,7 +125,7 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(ids=_ids, severity=_severity, fix=fix_hint, short=_short, digest=_digest,
-                       instant=_instant)
+                       instant=_instant, short_sha256=_short_sha256, model_flags=_model_flags)
     return env
 
 
