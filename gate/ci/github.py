@@ -13,8 +13,9 @@ The runner reads workflow commands from the log, and package and advisory string
 - the plain listing of every blocking item and warning (annotations are capped, the listing
   is not) is printed between ``::stop-commands::TOKEN`` and ``::TOKEN::`` with a random token,
   so nothing in it is read as a command -- including the legacy ``##[command]`` form, which the
-  runner accepts anywhere in a line. The annotations themselves cannot go inside that block:
-  the runner processes no command at all until the token comes back;
+  runner accepts anywhere in a line (terminal_text breaks that opener up as well). The
+  annotations themselves cannot go inside that block: the runner processes no command at all
+  until the token comes back;
 - outputs use the multi-line syntax with a random delimiter that is checked not to occur in
   the value.
 
@@ -32,7 +33,7 @@ from typing import Any
 
 from gate.errors import InputError
 from gate.model import LEVEL_RANK, Level
-from gate.report.escape import one_line
+from gate.report.escape import terminal_text
 from gate.report.locations import item_place
 
 SUMMARY_LIMIT = 1024 * 1024  # bytes GitHub accepts in one step's job summary
@@ -57,17 +58,9 @@ _REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
 _RUN_ID = re.compile(r"^\d+$")
 
 
-def log_text(value: object, limit: int | None = None) -> str:
-    """One line, with the legacy ``##[`` command opener broken (the runner finds it anywhere)."""
-    flat = one_line(str(value), limit)
-    while "##[" in flat:
-        flat = flat.replace("##[", "# #[")
-    return flat
-
-
 def command_data(value: object, limit: int | None = None) -> str:
     """The message part of a workflow command, escaped as the runner unescapes it."""
-    return log_text(value, limit).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return terminal_text(value, limit).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def command_property(value: object, limit: int | None = None) -> str:
@@ -153,11 +146,11 @@ def listing(document: Mapping[str, Any]) -> list[str]:
     """The plain log lines: the verdict, then every blocking item and warning (up to a limit)."""
     summary = document["summary"]
     stage = f" ({document['stage']})" if document.get("stage") else ""
-    lines = [log_text(f"gate: {str(document['decision']).upper()}{stage}: {summary['blocking']} blocking, "
+    lines = [terminal_text(f"gate: {str(document['decision']).upper()}{stage}: {summary['blocking']} blocking, "
                       f"{summary['waived']} waived, {summary['warnings']} warnings")]
     entries = [(status, item) for status in ("blocking", "warning") for item in items_with_status(document, status)]
     for status, item in entries[:LISTING_LIMIT]:
-        lines.append(log_text(f"  {status:<9} {item_title(item)}: {item_message(item)}", 400))
+        lines.append(terminal_text(f"  {status:<9} {item_title(item)}: {item_message(item)}", 400))
     if len(entries) > LISTING_LIMIT:
         lines.append(f"  ... and {len(entries) - LISTING_LIMIT} more: see report.md")
     return lines
