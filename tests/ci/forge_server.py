@@ -74,7 +74,8 @@ class _Handler(BaseHTTPRequestHandler):
         parts = urlsplit(self.path)
         query = {key: values[0] for key, values in parse_qs(parts.query).items()}
         with state.lock:
-            state.seen.append(Seen(method=method, path=self.path, headers={k.lower(): v for k, v in self.headers.items()}, body=body))
+            headers = {name.lower(): value for name, value in self.headers.items()}
+            state.seen.append(Seen(method=method, path=self.path, headers=headers, body=body))
             if state.fail_next:
                 injected = state.fail_next.pop(0)
                 if isinstance(injected, tuple):
