@@ -115,7 +115,7 @@ def item_title(item: Mapping[str, Any]) -> str:
 def item_message(item: Mapping[str, Any]) -> str:
     if "rule" in item:
         return str(item["detail"])
-    text = str(item.get("summary") or item["id"])
+    text = str(item.get("summary") or item["id"]).rstrip(". ") + "."
     fix = item.get("fix")
     text += f" Fix: upgrade to {fix}." if fix else " No fixed version is known."
     if item.get("uncertain"):

@@ -66,13 +66,13 @@ POLICY_RULES = {
     "drift.modified_files": "An installed file no longer matches its distribution's RECORD",
 }
 
-# What can start a link, an image, an autolink, HTML or a code span. Emphasis is left alone: at
-# worst cosmetic, and escaping every underscore would litter plain-text viewers with backslashes.
-_MARKDOWN_PUNCTUATION = re.compile(r"([\\`\[\]<])")
+# What can start a link, an image, an autolink, HTML, a code span or a mention. Emphasis is left
+# alone: at worst cosmetic, and escaping every underscore would litter plain-text viewers.
+_MARKDOWN_PUNCTUATION = re.compile(r"([\\`\[\]<@])")
 
 
 def sarif_text(value: object, limit: int | None = None) -> str:
-    """One line, with the characters that make links, images, HTML or code spans escaped."""
+    """One line, with the characters that make links, images, HTML, code spans or mentions escaped."""
     return _MARKDOWN_PUNCTUATION.sub(r"\\\1", one_line(str(value), limit))
 
 
@@ -158,7 +158,7 @@ def _finding_message(finding: Mapping[str, Any]) -> str:
     version = finding.get("version")
     text = f"{finding['package']} {version if version is not None else '(unpinned)'} is affected by " \
            f"{finding['id']} ({severity})"
-    summary = one_line(str(finding.get("summary") or ""), MESSAGE_SUMMARY_LIMIT)
+    summary = one_line(str(finding.get("summary") or ""), MESSAGE_SUMMARY_LIMIT).rstrip(". ")
     if summary:
         text += f": {summary}"
     fix = finding.get("fix")
