@@ -14,8 +14,8 @@ import pytest
 
 from gate.ci.github import SUMMARY_LIMIT, command_data, command_property, output_block, run_url, step_summary
 from tests.ci.hostile import MARKDOWN_FORBIDDEN, make_hostile
-from tests.conftest import REPO, Run
-from tests.report.helpers import EXAMPLE_NOW, check_example, in_repository
+from tests.conftest import ASSETS, REPO, Run
+from tests.report.helpers import EXAMPLE_NOW, EXAMPLE_POLICY, check_example, in_repository
 
 REGISTERED = {"set-env", "set-output", "save-state", "add-mask", "add-path", "add-matcher", "remove-matcher",
               "debug", "warning", "error", "notice", "group", "endgroup", "echo", "stop-commands"}
@@ -341,3 +341,19 @@ def test_run_url_only_from_well_formed_variables() -> None:
     assert run_url(good) == "https://ghe.example.com/a/b/actions/runs/9"
     assert run_url({**good, "GITHUB_REPOSITORY": "a/b) [x](javascript:1"}) is None
     assert run_url({**good, "GITHUB_RUN_ID": ""}) is None
+
+
+def test_clean_example_passes_with_warnings_only(gate: Callable[..., Run], example_db: Path, tmp_path: Path,
+                                                 step: Step) -> None:
+    out = tmp_path / "out"
+    assert gate("check", "--env", (ASSETS / "venvs" / "current").relative_to(REPO), "--policy",
+                EXAMPLE_POLICY.relative_to(REPO), "--db", example_db, "--out", out, "--now", EXAMPLE_NOW).code == 0
+    run = gate("ci", "github", "--out", out)
+    assert run.code == 0
+    outputs = read_outputs(step.outputs)
+    assert (outputs["decision"], outputs["blocking"], outputs["warnings"]) == ("pass", "0", "3")
+    log = RunnerLog().feed(run.out)
+    assert [command.name for command in log.commands] == ["warning"] * 3
+    unused = next(command for command in log.commands if command.properties["title"] == "vulnerabilities.waivers")
+    assert unused.properties["file"] == "tests/assets/example/policy.yml"  # the waiver lives in the policy
+    assert step.summary.read_text(encoding="utf-8").startswith("## ✅ Promotion Gate: pass for production")

@@ -154,3 +154,16 @@ def test_hostile_text_is_escaped_in_the_markdown_fields(gate: Callable[..., Run]
             assert unsafe not in vulnerability[field], (field, unsafe)
     assert "\n" not in vulnerability["name"] and len(vulnerability["name"]) <= 255
     assert vulnerability["location"]["dependency"]["package"]["name"].startswith("evil::set-output")  # data
+
+
+def test_a_passing_check_gives_a_valid_empty_report(gate: Callable[..., Run], example_db: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    in_repository(monkeypatch)
+    run = gate("check", "--env", "tests/assets/venvs/current", "--policy", "tests/assets/example/policy.yml", "--db",
+               example_db, "--now", EXAMPLE_NOW, "--format", "gitlab")
+    assert run.code == 0
+    report = json.loads(run.out)
+    assert_valid(GITLAB_SCHEMA, report)
+    assert report["vulnerabilities"] == [] and report["scan"]["primary_identifiers"] == []
+    assert report["scan"]["messages"][0]["value"].startswith("Promotion Gate decision: pass (production)")
+    assert report["scan"]["messages"][1]["level"] == "info"  # warnings only: nothing blocks

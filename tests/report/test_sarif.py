@@ -204,3 +204,15 @@ def test_sarif_text_escapes_links_html_code_and_mentions() -> None:
     assert sarif_text("see [x](https://e.example) <img src=x> `c` @team \\ a\nb") == \
         "see \\[x\\](https://e.example) \\<img src=x> \\`c\\` \\@team \\\\ a b"
     assert sarif_text("x" * 50, 10) == "xxxxxxxxx…"
+
+
+def test_a_passing_check_gives_a_valid_log_of_warnings(gate: Callable[..., Run], example_db: Path, tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    in_repository(monkeypatch)
+    run = gate("check", "--env", "tests/assets/venvs/current", "--policy", "tests/assets/example/policy.yml", "--db",
+               example_db, "--now", EXAMPLE_NOW, "--format", "sarif")
+    assert run.code == 0
+    sarif = json.loads(run.out)
+    assert_valid(SARIF_SCHEMA, sarif)
+    assert {result["level"] for result in sarif["runs"][0]["results"]} == {"warning"}
+    assert sarif["runs"][0]["properties"]["decision"] == "pass"
