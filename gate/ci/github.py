@@ -124,7 +124,7 @@ def item_message(item: Mapping[str, Any]) -> str:
 
 
 def build_annotations(document: Mapping[str, Any], *, limit: int, root: str | None, base: str | None,
-                artifact: str) -> list[Annotation]:
+                      artifact: str) -> list[Annotation]:
     """Up to ``limit`` errors (blocking) and ``limit`` warnings, and a notice for the rest."""
     out = []
     left = {}
@@ -147,7 +147,7 @@ def listing(document: Mapping[str, Any]) -> list[str]:
     summary = document["summary"]
     stage = f" ({document['stage']})" if document.get("stage") else ""
     lines = [terminal_text(f"gate: {str(document['decision']).upper()}{stage}: {summary['blocking']} blocking, "
-                      f"{summary['waived']} waived, {summary['warnings']} warnings")]
+                           f"{summary['waived']} waived, {summary['warnings']} warnings")]
     entries = [(status, item) for status in ("blocking", "warning") for item in items_with_status(document, status)]
     for status, item in entries[:LISTING_LIMIT]:
         lines.append(terminal_text(f"  {status:<9} {item_title(item)}: {item_message(item)}", 400))
