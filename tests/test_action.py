@@ -381,7 +381,8 @@ def test_clean_example_passes_and_on_failure_posts_no_comment(forge: ForgeServer
     assert (job.outputs["decision"], job.outputs["exit-code"], job.outputs["blocking"]) == ("pass", "0", "0")
     assert job.summary.startswith("## ✅ Promotion Gate: pass for production\n")
     assert job.annotations("error") == []
-    assert "comment: skipped (the gate passed and no earlier comment exists (mode on-failure))" in \
+    assert "comment: skipped (the gate passed and there is no earlier comment to update; mode on-failure creates " \
+        "none)" in \
         job.step("Pull request comment").log
     assert forge.state.writes() == []
     assert "Promotion Gate: pass" in job.step("Verdict").log

@@ -112,14 +112,21 @@ def _read_report(path: Path) -> str:
     return decode_utf8(data, where=path)
 
 
+def utf16_length(text: str) -> int:
+    """Length in UTF-16 code units: what a forge's "characters" can mean, and never less than the
+    code points (a character outside the BMP, an emoji, counts twice)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
 def comment_body(report: GateReport, *, marker: str, limit: int, link: str | None) -> str:
     """The marker, the report (shortened past ``limit``) and a link to the run, within ``limit``."""
     head = marker_line(marker) + "\n"
     target = markdown_link_target(link)
     tail = f"\n<sub>[Full report, result.json, SBOM and record: this run's artifacts]({target})</sub>\n" \
         if target else ""
-    room = limit - len(head) - len(tail)
-    return head + shorten_report(report.markdown.rstrip("\n") + "\n", limit=room, link=link) + tail
+    room = limit - utf16_length(head) - utf16_length(tail)
+    return head + shorten_report(report.markdown.rstrip("\n") + "\n", limit=room, link=link,
+                                 measure=utf16_length) + tail
 
 
 def post_sticky(forge: Forge, number: int, *, body: str, marker: str, mode: Mode, failed: bool,
@@ -139,7 +146,8 @@ def post_sticky(forge: Forge, number: int, *, body: str, marker: str, mode: Mode
         return Outcome(action="updated", note=f"comment {existing.id} by {who}",
                        comment=forge.update_comment(number, existing, body))
     if mode is Mode.ON_FAILURE and not failed:
-        return Outcome(action="skipped", note="the gate passed and no earlier comment exists (mode on-failure)")
+        return Outcome(action="skipped", note="the gate passed and there is no earlier comment to update; mode "
+                       "on-failure creates none")
     created = forge.create_comment(number, body)
     return Outcome(action="created", note=f"comment {created.id}", comment=created)
 
@@ -203,8 +211,8 @@ def comment_github(out: Path, *, environ: Mapping[str, str], mode: Mode, marker:
     if pr is not None:
         number = pr
     if number is None:
-        return Outcome(action="skipped", note="not a pull request run (no pull_request in GITHUB_EVENT_PATH, "
-                       "no --pr): nothing to comment on")
+        return Outcome(action="skipped", note="not a pull request run: no pull_request in GITHUB_EVENT_PATH and "
+                       "no --pr")
     token = _required(environ, "GITHUB_TOKEN", "give the job a token (permissions: pull-requests: write)")
     repository = _required(environ, "GITHUB_REPOSITORY", "the repository (OWNER/NAME) to comment in")
     forge = GitHub(token=token, repository=repository,
@@ -232,8 +240,7 @@ def comment_gitlab(out: Path, *, environ: Mapping[str, str], mode: Mode, marker:
         iid = environ.get("CI_MERGE_REQUEST_IID", "").strip()
         number = int(iid) if iid.isdigit() and int(iid) > 0 else None
     if number is None:
-        return Outcome(action="skipped", note="not a merge request pipeline (no CI_MERGE_REQUEST_IID, no --mr): "
-                       "nothing to comment on")
+        return Outcome(action="skipped", note="not a merge request pipeline: no CI_MERGE_REQUEST_IID and no --mr")
     token = _required(environ, "GATE_GITLAB_TOKEN", "a project access token with the api scope (CI_JOB_TOKEN "
                       "cannot write notes), in a masked CI/CD variable")
     forge = GitLab(token=token, api_url=_required(environ, "CI_API_V4_URL", "the GitLab API URL"),

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gate.ci.comment import marker_line, marker_name
+from gate.ci.comment import marker_line, marker_name, utf16_length
 from gate.ci.shorten import markdown_link_target, shorten_report
 from tests.ci.forge_server import GITHUB_TOKEN, GITLAB_TOKEN, ForgeServer
 from tests.ci.hostile import MARKDOWN_FORBIDDEN, make_hostile
@@ -151,7 +151,8 @@ def test_on_failure_creates_only_on_failure_but_always_updates(gate: Gate, githu
                                                                clean: Path) -> None:
     server = github_env
     run = gate("comment", "github", "--out", clean, "--mode", "on-failure")
-    assert run.out == ("comment: skipped (the gate passed and no earlier comment exists (mode on-failure))\n")
+    assert run.out == ("comment: skipped (the gate passed and there is no earlier comment to update; mode on-failure "
+                       "creates none)\n")
     assert server.state.writes() == []
     assert gate("comment", "github", "--out", blocked, "--mode", "on-failure").out.startswith("comment: created ")
     # The PR is fixed: the failure must not stay on it.
@@ -219,8 +220,8 @@ def test_not_a_pull_request_run_posts_nothing(gate: Gate, github_env: ForgeServe
                                               tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GITHUB_EVENT_PATH", str(write_event(tmp_path / "push.json", {"ref": "refs/heads/main"})))
     run = gate("comment", "github", "--out", blocked)
-    assert (run.code, run.out) == (0, "comment: skipped (not a pull request run (no pull_request in "
-                                      "GITHUB_EVENT_PATH, no --pr): nothing to comment on)\n")
+    assert (run.code, run.out) == (0, "comment: skipped (not a pull request run: no pull_request in "
+                                      "GITHUB_EVENT_PATH and no --pr)\n")
     assert github_env.state.seen == []
 
 
@@ -284,7 +285,7 @@ def test_an_oversized_report_is_shortened_with_a_link_to_the_run(gate: Gate, git
     run = gate("comment", "github", "--out", out)
     assert run.out.startswith("comment: created "), run.err
     [(_, body)] = bodies(github_env)
-    assert len(body) <= 65_536
+    assert utf16_length(body) <= 65_536
     assert body.startswith(f"{MARKER}\n## ❌ Promotion Gate: blocked from production\n")
     assert (f"**✂️ Shortened: the full report is too long to show here.** Blocking rows that did not fit, waivers, "
             f"warnings and advisory summaries are in `report.md` among [the run's artifacts]({RUN_URL}).") in body
@@ -340,8 +341,7 @@ def test_gitlab_outside_a_merge_request_posts_nothing(gate: Gate, gitlab_env: Fo
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CI_MERGE_REQUEST_IID")
     run = gate("comment", "gitlab", "--out", blocked)
-    assert run.out == ("comment: skipped (not a merge request pipeline (no CI_MERGE_REQUEST_IID, no --mr): nothing "
-                       "to comment on)\n")
+    assert run.out == "comment: skipped (not a merge request pipeline: no CI_MERGE_REQUEST_IID and no --mr)\n"
     assert gitlab_env.state.seen == []
     assert gate("comment", "gitlab", "--out", blocked, "--mr", "3").out.startswith("comment: created ")
 
@@ -412,6 +412,14 @@ def test_shortening_in_bytes_for_the_step_summary() -> None:
     text = shorten_report(report, limit=4_000, link=None, measure=lambda s: len(s.encode("utf-8")))
     assert len(text.encode("utf-8")) <= 4_000
     assert "among the job's artifacts." in text
+
+
+def test_utf16_length_counts_astral_characters_twice() -> None:
+    assert utf16_length("a✅") == 2
+    assert utf16_length("𝕏") == 2  # outside the BMP: two UTF-16 code units
+    report = _long_report(400).replace("pkg", "𝕏")
+    text = shorten_report(report, limit=3_000, link=None, measure=utf16_length)
+    assert utf16_length(text) <= 3_000 < len(text) * 2
 
 
 def test_a_limit_too_small_for_the_titles_keeps_the_headline() -> None:
