@@ -416,8 +416,8 @@ def test_shortening_in_bytes_for_the_step_summary() -> None:
 
 def test_utf16_length_counts_astral_characters_twice() -> None:
     assert utf16_length("a✅") == 2
-    assert utf16_length("𝕏") == 2  # outside the BMP: two UTF-16 code units
-    report = _long_report(400).replace("pkg", "𝕏")
+    assert utf16_length("\U0001f600") == 2  # an emoji, outside the BMP: two UTF-16 code units
+    report = _long_report(400).replace("pkg", "\U0001f600")
     text = shorten_report(report, limit=3_000, link=None, measure=utf16_length)
     assert utf16_length(text) <= 3_000 < len(text) * 2
 
