@@ -53,6 +53,10 @@ def validator(schema_path: Path) -> Any:
     return cls(schema)
 
 
-def assert_valid(schema_path: Path, document: Any) -> None:
+def assert_valid(schema_path: Path, document: Any, *, main: bool = True) -> None:
+    """Validate against a published schema. Without ../shared, a test whose point is the schema
+    skips; one that only validates along the way (``main=False``) goes on with its own checks."""
+    if not main and not schema_path.is_file():
+        return
     errors = sorted(validator(schema_path).iter_errors(document), key=lambda error: list(error.absolute_path))
     assert not errors, [f"{list(error.absolute_path)}: {error.message}" for error in errors[:5]]
