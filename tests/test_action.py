@@ -356,7 +356,8 @@ def test_blocked_example_fails_the_job_with_summary_outputs_annotations_comment_
         "decision": "fail", "exit-code": "1", "blocking": "15", "waived": "1", "warnings": "2", "findings": "12",
         "violations": "6", "report": str(out / "report.md"), "result": str(out / "result.json"),
         "sbom": str(out / "sbom.cdx.json"), "record": str(out / "record.dsse.json"),
-        "sarif": str(out / "results.sarif")}
+        "sarif": str(out / "results.sarif"), "gate": str(GATE),
+        "advisory-db": str(tmp_path / "runner-temp" / "promotion-gate-db" / "advisories.sqlite3")}
     report = (out / "report.md").read_text(encoding="utf-8")
     assert job.summary == report
     errors = job.annotations("error")
