@@ -47,6 +47,8 @@ def main() -> None:
     from gate.policy import load_policy, resolve_policy_argument
     from gate.policy.evaluate import evaluate
     from gate.report import render_markdown, result_document
+    from gate.report.gitlab import render_gitlab
+    from gate.report.sarif import render_sarif
     from gate.sources import reader_for_environment
 
     now = dt.datetime(2026, 7, 24, tzinfo=dt.UTC)
@@ -82,6 +84,10 @@ def main() -> None:
     decision = evaluate(environment=environment, policy=policy, matches=matches, database=info, now=now)
     show("render result.json + report.md (in process)", median_seconds(
         lambda: (result_document(decision), render_markdown(decision)), args.runs), args.runs)
+    document = result_document(decision)
+    show("render results.sarif + GitLab report (in process)", median_seconds(
+        lambda: (render_sarif(document, root=str(REPO), base=str(REPO)),
+                 render_gitlab(document, root=str(REPO), base=str(REPO))), args.runs), args.runs)
 
     from gate.record import Subject, make_record
     from gate.record.keys import generate_keypair

@@ -85,6 +85,10 @@ class Target:
     platform: str | None = None
 
 
+# Environment.kind of a check given model files alone: there is no file the environment was read from.
+NO_ENVIRONMENT_KIND = "none"
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Environment:
     source: str  # the path that was read (venv, site-packages, lockfiles joined by ", ")
