@@ -3,7 +3,11 @@ a real environment of 200+ distributions (make one with benchmarks/make_env.py).
 
 Prints medians; run it on an idle machine:
 
-    python benchmarks/bench_check.py --env /work/benchenv [--runs 15] [--import-runs 3]
+    python benchmarks/bench_check.py --env /work/benchenv [--runs 15] [--import-runs 3] \
+        [--cyclonedx-py /path/to/cyclonedx-py]
+
+With ``--cyclonedx-py`` it also times ``cyclonedx-py environment --no-validate ENV`` (SBOM only)
+in the same loop, so the comparison sees the same machine load.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from timing import median_seconds, show
+from timing import interleaved_medians, median_seconds, show
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared" / "advisories"
@@ -34,6 +38,8 @@ def main() -> None:
     parser.add_argument("--policy", default=str(REPO / "tests" / "assets" / "policies" / "vulnerabilities.yml"),
                         help="default: production's vulnerability rules alone (the spine); the registry rules "
                         "need an index: benchmarks/bench_registry.py times them against a loopback one")
+    parser.add_argument("--cyclonedx-py", type=Path, default=None, metavar="PATH",
+                        help="a cyclonedx-py executable (pip install cyclonedx-bom) to time beside the gate")
     args = parser.parse_args()
 
     sys.path.insert(0, str(REPO))
@@ -41,6 +47,8 @@ def main() -> None:
     from gate.policy import load_policy, resolve_policy_argument
     from gate.policy.evaluate import evaluate
     from gate.report import render_markdown, result_document
+    from gate.report.gitlab import render_gitlab
+    from gate.report.sarif import render_sarif
     from gate.sources import reader_for_environment
 
     now = dt.datetime(2026, 7, 24, tzinfo=dt.UTC)
@@ -76,16 +84,43 @@ def main() -> None:
     decision = evaluate(environment=environment, policy=policy, matches=matches, database=info, now=now)
     show("render result.json + report.md (in process)", median_seconds(
         lambda: (result_document(decision), render_markdown(decision)), args.runs), args.runs)
+    document = result_document(decision)
+    show("render results.sarif + GitLab report (in process)", median_seconds(
+        lambda: (render_sarif(document, root=str(REPO), base=str(REPO)),
+                 render_gitlab(document, root=str(REPO), base=str(REPO))), args.runs), args.runs)
+
+    from gate.record import Subject, make_record
+    from gate.record.keys import generate_keypair
+    from gate.sbom import render_sbom
+
+    private_key, _, _ = generate_keypair(work / "keys")
+    signing = {"GATE_SIGNING_KEY": str(private_key)}
+
+    show("render sbom.cdx.json (in process)", median_seconds(lambda: render_sbom(decision), args.runs), args.runs)
+    show("build + sign record.dsse.json (in process)", median_seconds(
+        lambda: make_record(decision, subjects=[Subject(name="report.md", data=b"")], environ=signing,
+                            started_at=now, finished_at=now, require_signature=False), args.runs), args.runs)
 
     command = [sys.executable, "-m", "gate", "check", "--env", str(args.env), "--policy", args.policy,
-               "--db", str(db), "--out", str(work / "out"), "--now", "2026-07-24T00:00:00Z"]
+               "--db", str(db), "--now", "2026-07-24T00:00:00Z"]
 
-    def whole_check() -> None:
-        completed = subprocess.run(command, capture_output=True, cwd=REPO, check=False)
+    def whole_check(extra: list[str]) -> None:
+        completed = subprocess.run(command + extra, capture_output=True, cwd=REPO, check=False,
+                                   env={**os.environ, **signing})
         if completed.returncode not in (0, 1):
             sys.exit(f"gate check failed ({completed.returncode}): {completed.stderr.decode()}")
 
-    show("gate check, whole process (python -m gate)", median_seconds(whole_check, args.runs), args.runs)
+    timed = {
+        "gate check, no --out (python -m gate)": lambda: whole_check([]),
+        "gate check --out: result, report, SBOM, signed record": lambda: whole_check(["--out", str(work / "out")]),
+    }
+    if args.cyclonedx_py is not None:
+        sbom_only = [str(args.cyclonedx_py), "environment", "--no-validate", str(args.env),
+                     "-o", str(work / "cdx.json")]
+        timed["for comparison: cyclonedx-py environment --no-validate"] = lambda: subprocess.run(
+            sbom_only, capture_output=True, check=True)
+    for label, seconds in interleaved_medians(timed, args.runs).items():
+        show(label, seconds, args.runs)
     baseline = [sys.executable, "-c", "pass"]
     show("for scale: bare interpreter start", median_seconds(
         lambda: subprocess.run(baseline, check=True), args.runs), args.runs)

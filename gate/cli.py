@@ -7,7 +7,7 @@ import contextlib
 import datetime as dt
 import json
 import sys
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -24,7 +24,7 @@ from gate.errors import (
     SignatureError,
 )
 from gate.fileio import dump_json, write_text_atomic
-from gate.model import DatabaseInfo, Decision, Target
+from gate.model import NO_ENVIRONMENT_KIND, DatabaseInfo, Decision, Environment, ModelFile, Target
 from gate.targets import PLATFORMS, parse_target
 
 EXIT_PASS = 0
@@ -35,6 +35,10 @@ EXIT_ADVISORY_DATA = 4
 EXIT_SIGNATURE = 5
 EXIT_SERVICE = 6
 EXIT_INTERRUPTED = 130
+
+FORMATS = ("text", "json", "markdown", "sarif", "gitlab")  # what gate check --format prints on stdout
+SARIF_FILE = "results.sarif"
+GITLAB_FILE = "gl-dependency-scanning-report.json"
 
 _EXIT_FOR_ERROR: tuple[tuple[type[GateError], int], ...] = (
     (InputError, EXIT_INVALID_INPUT),
@@ -93,7 +97,13 @@ _NOW_OPTION = click.option("--now", metavar="TIMESTAMP",
               help="Policy file, or the name of a shipped policy: sandbox, staging, production.")
 @_DB_OPTION
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False),
-              help="Write result.json and report.md into this directory.")
+              help="Write result.json, report.md, sbom.cdx.json, record.dsse.json, results.sarif and "
+              "gl-dependency-scanning-report.json (+ environment.json for an installed environment) into this "
+              "directory.")
+@click.option("--format", "output_format", type=click.Choice(FORMATS), default="text", show_default=True,
+              help="What to print on stdout: the summary lines (text), result.json (json), report.md (markdown), "
+              "SARIF 2.1.0 (sarif) or the GitLab dependency-scanning report (gitlab). With any but text, the "
+              "summary lines go to stderr.")
 @click.option("--baseline", "baseline_path", type=click.Path(path_type=Path), metavar="FILE",
               help="What was approved before, for the policy's drift section: the result.json of an earlier "
               "check --out, a lockfile, or an environment directory.")
@@ -101,38 +111,46 @@ _NOW_OPTION = click.option("--now", metavar="TIMESTAMP",
 @click.option("--offline", is_flag=True,
               help="Do not ask the package index (policy section `registry`): use cached answers no older than "
               "registry.cache_max_age_hours, else stop with exit 6.")
+@click.option("--models", "model_paths", multiple=True, type=click.Path(path_type=Path),
+              help="A model file or a folder of them to inventory, hash and scan statically (never unpickled), "
+              "judged by the policy's models section; with the policy's models.paths. Repeatable.")
 @click.option("--keyless", is_flag=True,
               help="Also sign the record keylessly with Sigstore: record.sigstore.json (bundle v0.3) beside "
               "record.dsse.json. Needs --out, the extra promotion-gate[sigstore] and an OIDC token (SIGSTORE_ID_TOKEN, "
               "or GitHub Actions with id-token: write); exit 5 without them, 6 if Sigstore is unreachable.")
 def check(env_path: Path | None, lockfiles: tuple[Path, ...], target_text: str | None, groups: tuple[str, ...],
-          policy_arg: str, db: Path | None, out: Path | None, baseline_path: Path | None, now: str | None,
-          offline: bool, keyless: bool) -> int:
+          policy_arg: str, db: Path | None, out: Path | None, output_format: str, baseline_path: Path | None,
+          now: str | None, model_paths: tuple[Path, ...], offline: bool, keyless: bool) -> int:
     """Check an environment or lockfiles against a stage policy and the advisory database."""
     from gate.advisories import AdvisoryDatabase
     from gate.policy import load_policy, resolve_policy_argument
     from gate.policy.evaluate import evaluate
     from gate.report import render_markdown, result_document, summary_lines
-    from gate.sbom import render_sbom
     from gate.sources import read_lockfiles, reader_for_environment
     from gate.sources.selection import select
 
-    if (env_path is None) == (not lockfiles):
-        raise click.UsageError("give either --env PATH or one or more --lockfile FILE")
+    if env_path is not None and lockfiles:
+        raise click.UsageError("give either --env PATH or one or more --lockfile FILE, not both")
     clock = _clock(now)
     started_at = clock.now()
     target = _target(target_text)
     if keyless and out is None:
         raise click.UsageError("--keyless signs the record: give --out DIR")
     policy = load_policy(resolve_policy_argument(policy_arg))
+    all_model_paths = [*model_paths, *(Path(p) for p in (policy.models.paths if policy.models else ()))]
+    if env_path is None and not lockfiles and not all_model_paths:
+        raise click.UsageError("give --env PATH, one or more --lockfile FILE, or model files with --models PATH")
     if out is None and policy.record is not None and policy.record.require_signature:
         raise SignatureError("the policy requires a signed record (record.require_signature): give --out DIR "
                              "(and GATE_SIGNING_KEY) so the decision is recorded", where=policy.path)
     target = target or policy.target
     if env_path is not None:
         candidate = reader_for_environment(env_path).read(env_path, target=target)
-    else:
+    elif lockfiles:
         candidate = read_lockfiles(list(lockfiles), target=target)
+    else:  # model files alone: an empty environment, judged by the same policy
+        candidate = Environment.create(source="(no environment: model files only)", kind=NO_ENVIRONMENT_KIND,
+                                       target=target or Target(), packages=[])
     wanted_groups = [name.strip() for value in groups for name in value.split(",") if name.strip()]
     environment = select(candidate, target=target, groups=wanted_groups).environment
     baseline = None
@@ -158,22 +176,68 @@ def check(env_path: Path | None, lockfiles: tuple[Path, ...], target_text: str |
         # Licences from the index only for lockfiles: an installed package's own METADATA is the same file.
         registry = fetch_registry_facts(environment, policy.registry, offline=offline,
                                         licenses=policy.licenses is not None and env_path is None)
+    models: tuple[ModelFile, ...] = ()
+    if all_model_paths:
+        from gate.models import inventory
+
+        models = inventory(all_model_paths)
     decision = evaluate(environment=environment, policy=policy, matches=matches, database=database_info,
-                        now=clock.now(), registry=registry, baseline=baseline, modified_files=modified_files)
+                        now=clock.now(), registry=registry, baseline=baseline, modified_files=modified_files,
+                        models=models)
+    document = result_document(decision)
     if out is not None:
+        from gate.sbom import render_sbom  # the SBOM library is a tenth of start-up: only when writing
+
         outputs = {
-            "result.json": dump_json(result_document(decision)),
+            "result.json": dump_json(document),
             "report.md": render_markdown(decision),
             "sbom.cdx.json": render_sbom(decision),
+            **{name: render(document) for name, render in _file_renderers().items()},
         }
         _write_record(out, outputs, decision, lockfiles=lockfiles, started_at=started_at, finished_at=clock.now(),
                       require_signature=policy.record is not None and policy.record.require_signature,
                       keyless=keyless)
         for name, text in outputs.items():
             _write(out / name, text)
-    for line in summary_lines(decision):
-        click.echo(line)
+    if output_format == "text":
+        for line in summary_lines(decision):
+            click.echo(line)
+    else:
+        for line in summary_lines(decision):
+            click.echo(line, err=True)
+        click.echo(_stdout_document(output_format, decision, document), nl=False)
     return EXIT_BLOCKED if decision.blocking else EXIT_PASS
+
+
+def _places() -> dict[str, str]:
+    """Where the check runs (relative paths in the result are relative to it) and the checkout
+    (SARIF and the GitLab report point at repository-relative paths): the CI's workspace
+    variable when set, else the working directory."""
+    import os
+
+    cwd = os.getcwd()
+    return {"root": os.environ.get("GITHUB_WORKSPACE") or os.environ.get("CI_PROJECT_DIR") or cwd, "base": cwd}
+
+
+def _file_renderers() -> dict[str, Callable[[dict[str, Any]], str]]:
+    from gate.report.gitlab import render_gitlab
+    from gate.report.sarif import render_sarif
+
+    places = _places()
+    return {
+        SARIF_FILE: lambda document: render_sarif(document, **places),
+        GITLAB_FILE: lambda document: render_gitlab(document, **places),
+    }
+
+
+def _stdout_document(output_format: str, decision: Decision, document: dict[str, Any]) -> str:
+    if output_format == "json":
+        return dump_json(document)
+    if output_format == "markdown":
+        from gate.report import render_markdown
+
+        return render_markdown(decision)
+    return _file_renderers()[SARIF_FILE if output_format == "sarif" else GITLAB_FILE](document)
 
 
 def _write_record(out: Path, outputs: dict[str, str], decision: Decision, *, lockfiles: tuple[Path, ...],
@@ -202,6 +266,9 @@ def _write_record(out: Path, outputs: dict[str, str], decision: Decision, *, loc
     for name in ("sbom.cdx.json", "report.md"):
         if name in outputs:
             subjects.append(Subject(name=name, data=outputs[name].encode("utf-8")))
+    for model in decision.models:  # hashed while scanned: the record pins the exact weights judged
+        if model.sha256:
+            subjects.append(Subject(name=model.path, digest=model.sha256))
     record = make_record(decision, subjects=subjects, environ=os.environ, started_at=started_at,
                          finished_at=finished_at, require_signature=require_signature)
     outputs[RECORD_JSON] = record.text
@@ -711,6 +778,101 @@ def policy_check(policy_arg: str) -> int:
     loaded = load_policy(resolve_policy_argument(policy_arg))
     click.echo(f"# {loaded.path}: valid; digest {loaded.digest}")
     click.echo(yaml.safe_dump(loaded.effective, sort_keys=False, allow_unicode=True), nl=False)
+    return EXIT_PASS
+
+
+@cli.group()
+def comment() -> None:
+    """Post report.md as one sticky PR/MR comment, created once and then updated."""
+
+
+_COMMENT_OUT = click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True,
+                            help="The folder gate check --out wrote (result.json, report.md).")
+_COMMENT_MODE = click.option("--mode", type=click.Choice(["always", "on-failure", "never"]), default="always",
+                             show_default=True, help="on-failure creates a comment only when the gate did not "
+                             "pass, but still updates an existing one on a clean run.")
+_COMMENT_MARKER = click.option("--marker", metavar="TEXT",
+                               help="Tells this gate's comment from another's: hidden in the comment as <!-- "
+                               "promotion-gate:TEXT -->. Default: the workflow and job name (GitLab: the job).")
+_COMMENT_EXIT = click.option("--exit-code", "exit_code", type=click.IntRange(0, 255), metavar="N",
+                             help="gate check's exit code: 2-6 posts a 'no verdict' comment (no result.json is "
+                             "read); 0/1 must agree with result.json.")
+
+
+def _echo_outcome(outcome: object) -> int:
+    from gate.ci.comment import Outcome
+
+    assert isinstance(outcome, Outcome)
+    url = f" {outcome.comment.url}" if outcome.comment is not None and outcome.comment.url else ""
+    click.echo(f"comment: {outcome.action}{url} ({outcome.note})")
+    return EXIT_PASS
+
+
+@comment.command("github")
+@_COMMENT_OUT
+@_COMMENT_MODE
+@_COMMENT_MARKER
+@_COMMENT_EXIT
+@click.option("--pr", type=click.IntRange(min=1), metavar="N",
+              help="The pull request (default: from GITHUB_EVENT_PATH). In a workflow_run, it must be the PR "
+              "whose head the triggering run was for.")
+@click.option("--author", metavar="LOGIN",
+              help="The login the token posts as, when GET /user cannot say (a GitHub App token). Default: "
+              "GET /user, or github-actions[bot] for the Actions GITHUB_TOKEN.")
+def comment_github(out: Path, mode: str, marker: str | None, exit_code: int | None, pr: int | None,
+                   author: str | None) -> int:
+    """Create or update the PR comment (GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL)."""
+    import os
+
+    from gate.ci.comment import Mode
+    from gate.ci.comment import comment_github as run
+
+    return _echo_outcome(run(out, environ=os.environ, mode=Mode(mode), marker=marker, pr=pr, exit_code=exit_code,
+                             author=author))
+
+
+@comment.command("gitlab")
+@_COMMENT_OUT
+@_COMMENT_MODE
+@_COMMENT_MARKER
+@_COMMENT_EXIT
+@click.option("--mr", type=click.IntRange(min=1), metavar="IID",
+              help="The merge request IID (default: CI_MERGE_REQUEST_IID).")
+def comment_gitlab(out: Path, mode: str, marker: str | None, exit_code: int | None, mr: int | None) -> int:
+    """Create or update the MR note (GATE_GITLAB_TOKEN, CI_API_V4_URL, CI_PROJECT_ID)."""
+    import os
+
+    from gate.ci.comment import Mode
+    from gate.ci.comment import comment_gitlab as run
+
+    return _echo_outcome(run(out, environ=os.environ, mode=Mode(mode), marker=marker, mr=mr, exit_code=exit_code))
+
+
+@cli.group()
+def ci() -> None:
+    """Hand a finished check to the CI runner (job summary, step outputs, annotations)."""
+
+
+@ci.command("github")
+@click.option("--out", type=click.Path(path_type=Path, file_okay=False), required=True,
+              help="The folder gate check --out wrote (result.json, report.md).")
+@click.option("--artifact-name", "artifact", default="promotion-gate", show_default=True, metavar="NAME",
+              help="The name the workflow uploads the folder under, for the pointers to it.")
+@click.option("--max-annotations", type=click.IntRange(min=0), default=10, show_default=True, metavar="N",
+              help="Errors (blocking) and warnings to annotate, each; GitHub shows at most 10 of each per step.")
+@click.option("--exit-code", "exit_code", type=click.IntRange(0, 255), metavar="N",
+              help="gate check's exit code: 2-6 reports 'no verdict' (no result.json is read); 0/1 must agree "
+              "with result.json.")
+def ci_github(out: Path, artifact: str, max_annotations: int, exit_code: int | None) -> int:
+    """Append report.md to $GITHUB_STEP_SUMMARY, set step outputs in $GITHUB_OUTPUT (decision, counts, file
+    paths) and print ::error/::warning annotations for blocking items and warnings."""
+    import os
+
+    from gate.ci.github import publish
+
+    publish(out, environ=os.environ, cwd=os.getcwd(), echo=click.echo,
+            note=lambda text: click.echo(f"gate: note: {text}", err=True), artifact=artifact,
+            max_annotations=max_annotations, exit_code=exit_code)
     return EXIT_PASS
 
 

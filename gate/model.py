@@ -85,6 +85,10 @@ class Target:
     platform: str | None = None
 
 
+# Environment.kind of a check given model files alone: there is no file the environment was read from.
+NO_ENVIRONMENT_KIND = "none"
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Environment:
     source: str  # the path that was read (venv, site-packages, lockfiles joined by ", ")
@@ -238,6 +242,72 @@ class Violation:
     detail: str
     status: Status
     package: Package | None = None
+    file: str | None = None  # the file judged when it is not a package's (a model file)
+
+
+# Model file formats the gate identifies from bytes; "unknown" is everything else (never allowed by a list).
+MODEL_FORMATS: tuple[str, ...] = ("safetensors", "onnx", "gguf", "hdf5", "keras", "torch-zip", "torchscript",
+                                  "torch-legacy", "pickle", "joblib", "numpy", "numpy-npz", "zip")
+UNKNOWN_FORMAT = "unknown"
+
+
+class Safety(enum.StrEnum):
+    """How dangerous a global that a pickle imports is. Ordered by :data:`SAFETY_RANK`."""
+
+    SAFE = "safe"
+    SUSPICIOUS = "suspicious"
+    DANGEROUS = "dangerous"
+
+
+SAFETY_RANK: dict[Safety, int] = {Safety.SAFE: 0, Safety.SUSPICIOUS: 1, Safety.DANGEROUS: 2}
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PickleImport:
+    """A global a pickle stream would import when loaded (``GLOBAL``, ``STACK_GLOBAL``, ``INST``)."""
+
+    module: str
+    name: str
+    safety: Safety
+    stream: str  # which pickle: "" for the file itself, "archive/data.pkl", "pickle 2", ...
+
+    @property
+    def qualified(self) -> str:
+        return f"{self.module}.{self.name}"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ModelCard:
+    """What a Hugging Face ``config.json`` / ``README.md`` beside a model file says of it."""
+
+    architecture: str | None = None  # config.json architectures[0]
+    model_type: str | None = None  # config.json model_type
+    task: str | None = None  # README front matter pipeline_tag
+    license: str | None = None  # README front matter license, verbatim
+    sources: tuple[str, ...] = ()  # the files it was read from
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ModelFile:
+    """One model file as inventoried and scanned, never loaded."""
+
+    path: str  # as shown: the path given, joined with the part below it
+    real_path: str  # resolved absolute path: what a manifest entry is compared with
+    size: int
+    sha256: str  # hex
+    format: str  # identified from the bytes: safetensors, onnx, torch-zip, pickle, ..., unknown
+    imports: tuple[PickleImport, ...] = ()  # sorted
+    problems: tuple[str, ...] = ()  # what makes the file unsafe or unjudgeable (unsafe archive, bad header)
+    card: ModelCard | None = None
+
+    @property
+    def verdict(self) -> str:
+        """``dangerous`` (a dangerous import or a problem), ``suspicious``, else ``safe``."""
+        if self.problems or any(i.safety is Safety.DANGEROUS for i in self.imports):
+            return Safety.DANGEROUS.value
+        if any(i.safety is Safety.SUSPICIOUS for i in self.imports):
+            return Safety.SUSPICIOUS.value
+        return Safety.SAFE.value
 
 
 class Verdict(enum.StrEnum):
@@ -272,6 +342,7 @@ class Decision:
     violations: tuple[Violation, ...]
     checked_at: dt.datetime
     notes: tuple[str, ...] = ()  # facts the reader should know that are not rule outcomes
+    models: tuple[ModelFile, ...] = ()  # model files inventoried (--models, policy models.paths), by path
 
     @property
     def items(self) -> tuple[Finding | Violation, ...]:

@@ -11,6 +11,7 @@ from gate.model import (
     Environment,
     Finding,
     Match,
+    ModelFile,
     ModifiedFile,
     PolicyInfo,
     RegistryFacts,
@@ -24,6 +25,7 @@ from gate.policy.rules.base import Context, Rule
 from gate.policy.rules.consistency import ConsistencyRule
 from gate.policy.rules.drift import DriftRule
 from gate.policy.rules.licenses import LicenseRule
+from gate.policy.rules.models import ModelRule
 from gate.policy.rules.packages import DenyRule
 from gate.policy.rules.registry import RegistryRule
 from gate.policy.rules.sources import SourceRule
@@ -31,14 +33,15 @@ from gate.policy.rules.vulnerabilities import VulnerabilityRule
 
 # The registry of rules, in report order. A new policy section adds one line here.
 RULES: tuple[Rule, ...] = (AdvisoryDbRule(), VulnerabilityRule(), DenyRule(), LicenseRule(), SourceRule(),
-                           RegistryRule(), ConsistencyRule(), DriftRule())
+                           RegistryRule(), ConsistencyRule(), DriftRule(), ModelRule())
 
 
 def evaluate(*, environment: Environment, policy: Policy, matches: Sequence[Match],
              database: DatabaseInfo | None, now: dt.datetime, registry: RegistryFacts | None = None,
-             baseline: Environment | None = None, modified_files: tuple[ModifiedFile, ...] | None = None) -> Decision:
+             baseline: Environment | None = None, modified_files: tuple[ModifiedFile, ...] | None = None,
+             models: tuple[ModelFile, ...] = ()) -> Decision:
     context = Context(environment=environment, policy=policy, matches=tuple(matches), database=database, now=now,
-                      registry=registry, baseline=baseline, modified_files=modified_files)
+                      registry=registry, baseline=baseline, modified_files=modified_files, models=models)
     findings: list[Finding] = []
     violations: list[Violation] = []
     notes: list[str] = list(environment.notes)
@@ -58,4 +61,5 @@ def evaluate(*, environment: Environment, policy: Policy, matches: Sequence[Matc
         violations=tuple(violations),
         checked_at=now,
         notes=tuple(notes),
+        models=models,
     )

@@ -11,10 +11,11 @@ import datetime as dt
 import difflib
 import hashlib
 import json
+import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -29,6 +30,8 @@ from gate.policy.model import (
     DriftRules,
     LicenseOverride,
     LicenseRules,
+    ModelRules,
+    OnFinding,
     OnUnknown,
     OnUnknownLicense,
     PackageRules,
@@ -40,6 +43,9 @@ from gate.policy.model import (
 )
 from gate.policy.schema import POLICY_SCHEMA
 from gate.targets import normalise_platform
+
+if TYPE_CHECKING:
+    from jsonschema import Draft202012Validator
 
 MAX_POLICY_BYTES = 1_000_000
 MAX_NODES = 100_000
@@ -200,10 +206,34 @@ def _line_for(document: _Document, key_path: _Path) -> int | None:
     return document.lines.get(())
 
 
-def _validate(document: _Document) -> None:
-    from jsonschema import Draft202012Validator  # imported here: it is the slowest import of a check
+# The optional libraries jsonschema imports, when installed, to check string formats. The policy
+# schema checks no formats, and one of them (rfc3987-syntax, which jsonschema[format-nongpl]
+# brings) compiles a grammar on import: 1.1 s of a 0.35 s check, seen in a CI image.
+_FORMAT_LIBRARIES = ("fqdn", "idna", "isoduration", "jsonpointer", "rfc3339_validator", "rfc3986_validator",
+                     "rfc3987", "rfc3987_syntax", "uri_template", "webcolors")
 
-    validator = Draft202012Validator(POLICY_SCHEMA)
+
+def _validator_class() -> type[Draft202012Validator]:
+    """jsonschema's validator, imported without its optional format checkers (when this process
+    has not imported jsonschema already); imported here, not at the top: it is the slowest
+    import of a check."""
+    if "jsonschema" not in sys.modules:
+        blocked = [name for name in _FORMAT_LIBRARIES if name not in sys.modules]
+        for name in blocked:
+            sys.modules[name] = None  # type: ignore[assignment]  # makes ``import name`` fail fast
+        try:
+            import jsonschema  # noqa: F401
+        finally:
+            for name in blocked:
+                if sys.modules.get(name, False) is None:
+                    del sys.modules[name]
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator
+
+
+def _validate(document: _Document) -> None:
+    validator = _validator_class()(POLICY_SCHEMA)
     errors = sorted(validator.iter_errors(document.data),
                     key=lambda e: (_line_for(document, tuple(e.absolute_path)) or 0, list(map(str, e.absolute_path))))
     if not errors:
@@ -331,6 +361,29 @@ def _source_rules(section: dict[str, Any] | None) -> SourceRules | None:
     )
 
 
+def _model_rules(section: dict[str, Any] | None, *, base: Path) -> ModelRules | None:
+    """Paths and manifest keys are relative to the folder of the policy file given (``--policy``)."""
+    if section is None:
+        return None
+    import os
+
+    def resolve(text: str) -> str:
+        return os.path.realpath(base / text)
+
+    manifest = section.get("manifest")
+    allowed = section.get("allowed_formats")
+    return ModelRules(
+        paths=tuple(os.path.normpath(base / text) for text in section.get("paths") or []),
+        allowed_formats=None if allowed is None else frozenset(allowed),
+        unknown_format=OnUnknown(section.get("unknown_format", "block")),
+        block_unsafe=section.get("block_unsafe", True),
+        suspicious=OnFinding(section.get("suspicious", "warn")),
+        manifest=None if manifest is None else tuple(sorted(
+            (key, resolve(key), value.removeprefix("sha256:")) for key, value in manifest.items())),
+        unlisted=OnFinding(section.get("unlisted", "block")),
+    )
+
+
 def policy_digest(effective: dict[str, Any]) -> str:
     canonical = json.dumps(effective, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return "sha256:" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
@@ -364,6 +417,7 @@ def _build(path: Path, merged: dict[str, Any]) -> Policy:
         drift=None if "drift" not in merged else DriftRules(forbid=frozenset(merged["drift"].get("forbid") or [])),
         record=None if "record" not in merged else RecordRules(
             require_signature=merged["record"].get("require_signature", False)),
+        models=_model_rules(merged.get("models"), base=path.parent),
         path=str(path),
         digest=policy_digest(merged),
         effective=merged,

@@ -93,6 +93,23 @@ class DriftRules:
     forbid: frozenset[str] = frozenset()  # added, removed, changed, modified_files
 
 
+class OnFinding(enum.StrEnum):
+    BLOCK = "block"
+    WARN = "warn"
+    ALLOW = "allow"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ModelRules:
+    paths: tuple[str, ...] = ()  # resolved against the folder of the policy file that set them
+    allowed_formats: frozenset[str] | None = None  # None: every identified format
+    unknown_format: OnUnknown = OnUnknown.BLOCK
+    block_unsafe: bool = True  # dangerous imports, unsafe archives, files that cannot be scanned
+    suspicious: OnFinding = OnFinding.WARN
+    manifest: tuple[tuple[str, str, str], ...] | None = None  # (as written, resolved real path, sha256 hex)
+    unlisted: OnFinding = OnFinding.BLOCK  # a scanned file the manifest does not list
+
+
 @dataclass(frozen=True, kw_only=True, slots=True)
 class RecordRules:
     require_signature: bool = False
@@ -114,3 +131,4 @@ class Policy:
     consistency: ConsistencyRules | None = None
     drift: DriftRules | None = None
     record: RecordRules | None = None
+    models: ModelRules | None = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from gate.licenses.spdx import CATEGORIES
+from gate.model import MODEL_FORMATS
 from gate.targets import PLATFORM_ALIASES, PLATFORMS
 
 SCHEMA_ID = "https://promotion-gate.dev/schemas/policy-v1.json"
@@ -166,6 +167,32 @@ POLICY_SCHEMA: dict[str, Any] = {
             "additionalProperties": False,
             "properties": {
                 "forbid": {"type": "array", "items": {"enum": ["added", "removed", "changed", "modified_files"]}},
+            },
+        },
+        "models": {
+            "description": "Model files (gate check --models, or `paths` here): their formats, the globals their "
+            "pickles import, and the hashes they must have. Scanned statically; nothing is ever unpickled.",
+            "type": "object",
+            "additionalProperties": False,
+            "properties": {
+                "paths": {"description": "Model files or folders to scan, relative to the policy file that sets "
+                          "them; scanned with those given by --models.",
+                          "type": "array", "items": {"type": "string", "minLength": 1}},
+                "allowed_formats": {"description": "Formats that may be promoted (identified from the bytes); "
+                                    "absent means any identified format.",
+                                    "type": "array", "items": {"enum": list(MODEL_FORMATS)}},
+                "unknown_format": {"description": "What a file whose format is not recognised does.",
+                                   "enum": _BLOCK_OR_WARN},
+                "block_unsafe": {"description": "Dangerous pickle imports, unsafe archives and files that cannot "
+                                 "be scanned to the end block (false: they are warnings).", "type": "boolean"},
+                "suspicious": {"description": "What a pickle import outside the allow list does.",
+                               "enum": ["block", "warn", "allow"]},
+                "manifest": {"description": "Expected sha256 per model file (path relative to the policy file): a "
+                             "changed or missing file blocks.",
+                             "type": "object",
+                             "additionalProperties": {"type": "string", "pattern": r"^(sha256:)?[0-9a-f]{64}$"}},
+                "unlisted": {"description": "What a scanned model file that the manifest does not list does.",
+                             "enum": ["block", "warn", "allow"]},
             },
         },
         "record": {

@@ -2,7 +2,7 @@
 
 The record keeps the manifest (what ``result.json`` keeps), so the environment is rebuilt the way
 a ``--baseline`` result.json is. The sections whose inputs the manifest does not hold (licence
-metadata, the index's answers, requirements, the drift baseline) cannot be judged again: their
+metadata, the index's answers, requirements, the drift baseline, the model files) cannot be judged again: their
 recorded violations are carried over unchanged and said to be. What is replayed is everything
 that depends on the package pins and the advisory data: vulnerabilities, denied packages, sources.
 With the recorded database digest the outcome must be identical; with another database the
@@ -28,7 +28,7 @@ from gate.policy.evaluate import evaluate
 from gate.report.result import SCHEMA_VERSION, finding_document, violation_document
 from gate.sources.baseline import read_result
 
-NOT_REPLAYED = ("licenses", "registry", "consistency", "drift", "advisory_db")
+NOT_REPLAYED = ("licenses", "registry", "consistency", "drift", "advisory_db", "models")
 _FINDING_KEYS = ("id", "aliases", "package", "version", "severity", "score", "vector", "fixed_in", "fix",
                  "status", "uncertain", "waiver")
 

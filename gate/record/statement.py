@@ -21,7 +21,7 @@ import rfc8785
 import gate
 from gate.clock import format_instant
 from gate.model import Decision
-from gate.report.result import finding_document, manifest_entry, violation_document
+from gate.report.result import finding_document, manifest_entry, model_document, violation_document
 
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://promotion-gate.dev/attestation/decision/v1"
@@ -30,14 +30,16 @@ MAX_SAFE_INTEGER = 2**53 - 1
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class Subject:
-    """A file the record vouches for: its name in the output (or as given) and its bytes."""
+    """A file the record vouches for: its name in the output (or as given) and its bytes, or its
+    sha256 when it was hashed already (a model file, streamed, too large to hold)."""
 
     name: str
-    data: bytes
+    data: bytes = b""
+    digest: str | None = None  # hex sha256, when the bytes are not held
 
     @property
     def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
+        return self.digest if self.digest is not None else hashlib.sha256(self.data).hexdigest()
 
 
 def build_statement(decision: Decision, *, subjects: Sequence[Subject], ci: Mapping[str, str],
@@ -72,6 +74,7 @@ def build_statement(decision: Decision, *, subjects: Sequence[Subject], ci: Mapp
         "findings": [finding_document(f) for f in decision.findings],
         "violations": [violation_document(v) for v in decision.violations],
         "waivers": [waivers[key] for key in sorted(waivers)],
+        "models": [model_document(model) for model in decision.models],
         "notes": list(decision.notes),
         "ci": dict(sorted(ci.items())),
     }

@@ -85,7 +85,8 @@ def verify_record(path: Path, keys: Sequence[PublicKey], *, subjects: Sequence[P
     digests = {digest for _, digest in recorded}
     for subject in subjects:
         try:
-            digest = hashlib.sha256(subject.read_bytes()).hexdigest()
+            with open(subject, "rb") as handle:  # streamed: a subject may be a gigabyte model file
+                digest = hashlib.file_digest(handle, "sha256").hexdigest()
         except OSError as error:
             raise SignatureError(f"cannot read subject: {error.strerror}", where=subject) from None
         if digest not in digests:

@@ -35,9 +35,14 @@ def markdown_text(value: object, limit: int | None = None) -> str:
 
 def terminal_text(value: object, limit: int | None = None) -> str:
     """For logs: one line, no control characters (no ANSI escapes, no line breaks), so a hostile
-    string can never start a line, and a leading ``::`` (a workflow command) is defused."""
+    string can never start a line. Workflow commands are defused both ways the GitHub runner
+    reads them: a leading ``::`` gets a visible prefix (a space would not do: the runner trims
+    leading whitespace), and the legacy ``##[command]`` opener, which it finds anywhere in a
+    line, is broken up."""
     flat = one_line(str(value), limit)
-    return " " + flat if flat.startswith("::") else flat
+    while "##[" in flat:
+        flat = flat.replace("##[", "# #[")
+    return "> " + flat if flat.lstrip().startswith("::") else flat
 
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")

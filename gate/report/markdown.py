@@ -7,15 +7,17 @@ forgetting a filter cannot let a hostile string through; only :class:`Markup` pr
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import jinja2
 from markupsafe import Markup
 
 from gate.clock import format_instant
-from gate.model import Decision, Finding, Status, Violation
+from gate.model import Decision, Finding, ModelFile, Safety, Status, Violation
 from gate.report.escape import advisory_link, markdown_text
 from gate.report.result import by_severity, counts, fix_hint
+
+if TYPE_CHECKING:
+    import jinja2
 
 SUMMARY_LIMIT = 160
 
@@ -28,7 +30,9 @@ SECTION_TITLES = {
     "registry": "Registry",
     "consistency": "Consistency",
     "drift": "Drift",
+    "models": "Model files",
 }
+MODEL_IMPORTS_SHOWN = 5
 
 
 def _by_section(violations: list[Violation]) -> list[tuple[str, list[Violation]]]:
@@ -86,7 +90,31 @@ def _digest(value: str) -> Markup:
     return Markup(f"`{value}`") if _DIGEST.match(value) else Markup(markdown_text(value))
 
 
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _short_sha256(value: str) -> Markup:
+    """The first 12 hex digits in a code span (the full digest is in result.json and the SBOM)."""
+    return Markup(f"`{value[:12]}`") if _SHA256.match(value) else Markup(markdown_text(value or "(not read)"))
+
+
+def _model_flags(model: ModelFile) -> Markup:
+    """The dangerous and suspicious imports and the problem count, each name escaped."""
+    parts = []
+    for safety in (Safety.DANGEROUS, Safety.SUSPICIOUS):
+        names = [i.qualified for i in model.imports if i.safety is safety]
+        if names:
+            shown = ", ".join(markdown_text(name, 80) for name in names[:MODEL_IMPORTS_SHOWN])
+            more = f" and {len(names) - MODEL_IMPORTS_SHOWN} more" if len(names) > MODEL_IMPORTS_SHOWN else ""
+            parts.append(f"{safety.value}: {shown}{more}")
+    if model.problems:
+        parts.append(f"{len(model.problems)} problem(s)")
+    return Markup("; ".join(parts) or "none")
+
+
 def _environment() -> jinja2.Environment:
+    import jinja2  # only when a report is written: a sixth of the start-up of a check without --out
+
     env = jinja2.Environment(
         loader=jinja2.PackageLoader("gate", "templates"),
         autoescape=False,
@@ -97,7 +125,7 @@ def _environment() -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters.update(ids=_ids, severity=_severity, fix=fix_hint, short=_short, digest=_digest,
-                       instant=_instant)
+                       instant=_instant, short_sha256=_short_sha256, model_flags=_model_flags)
     return env
 
 

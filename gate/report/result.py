@@ -12,7 +12,7 @@ from packaging.version import InvalidVersion, Version
 
 import gate
 from gate.clock import format_instant
-from gate.model import LEVEL_RANK, Decision, Finding, Package, Status, Violation
+from gate.model import LEVEL_RANK, Decision, Finding, ModelFile, Package, Status, Violation
 
 T = TypeVar("T", Finding, Violation)
 
@@ -84,10 +84,29 @@ def violation_document(violation: Violation) -> dict[str, Any]:
         "rule": violation.rule,
         "package": None if violation.package is None else violation.package.name,
         "version": None if violation.package is None else violation.package.version,
-        "location": None if violation.package is None or violation.package.location is None
-        else str(violation.package.location),
+        "location": violation.file if violation.package is None
+        else None if violation.package.location is None else str(violation.package.location),
         "detail": violation.detail,
         "status": violation.status.value,
+    }
+
+
+def model_document(model: ModelFile) -> dict[str, Any]:
+    """One model file as inventoried and scanned."""
+    card = model.card
+    return {
+        "path": model.path,
+        "size": model.size,
+        "sha256": model.sha256 or None,
+        "format": model.format,
+        "verdict": model.verdict,
+        "imports": [{"module": i.module, "name": i.name, "safety": i.safety.value, "stream": i.stream}
+                    for i in model.imports],
+        "problems": list(model.problems),
+        "card": None if card is None else {
+            "architecture": card.architecture, "model_type": card.model_type, "task": card.task,
+            "license": card.license, "sources": list(card.sources),
+        },
     }
 
 
@@ -143,5 +162,6 @@ def result_document(decision: Decision) -> dict[str, Any]:
         "summary": counts(decision),
         "findings": [finding_document(f) for f in decision.findings],
         "violations": [violation_document(v) for v in decision.violations],
+        "models": [model_document(model) for model in decision.models],
         "notes": list(decision.notes),
     }

@@ -30,6 +30,8 @@ def summary_lines(decision: Decision) -> list[str]:
     stage = f" ({decision.policy.stage})" if decision.policy.stage else ""
     head = (f"gate: {decision.verdict.value.upper()}{stage}: {c['blocking']} blocking, {c['waived']} waived, "
             f"{c['warnings']} warnings; {len(decision.environment.packages)} packages")
+    if decision.models:
+        head += f", {len(decision.models)} model files"
     if decision.database is not None:
         head += f", {decision.database.records} advisories"
     lines = [terminal_text(head)]

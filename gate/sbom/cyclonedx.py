@@ -14,6 +14,7 @@ which costs more than the whole render; the tests validate strictly instead.
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import uuid
 from collections.abc import Iterable
@@ -26,7 +27,7 @@ from cyclonedx.model.bom_ref import BomRef
 from cyclonedx.model.component import Component, ComponentType
 from cyclonedx.model.dependency import Dependency
 from cyclonedx.model.impact_analysis import ImpactAnalysisResponse, ImpactAnalysisState
-from cyclonedx.model.license import LicenseExpression
+from cyclonedx.model.license import DisjunctiveLicense, License, LicenseExpression
 from cyclonedx.model.tool import ToolRepository
 from cyclonedx.model.vulnerability import (
     BomTarget,
@@ -46,7 +47,7 @@ from packageurl import PackageURL
 import gate
 from gate.clock import format_instant
 from gate.licenses import detect
-from gate.model import Decision, Finding, Level, Package, Severity, SourceKind
+from gate.model import Decision, Finding, Level, ModelCard, ModelFile, Package, Safety, Severity, SourceKind
 
 SPEC_VERSION = "1.6"
 ROOT_REF = "environment"
@@ -89,6 +90,7 @@ def render_sbom(decision: Decision) -> str:
     """The decision's environment and findings as CycloneDX 1.6 JSON: same decision, same bytes."""
     bom = _bom(decision)
     text = make_outputter(bom, OutputFormat.JSON, SchemaVersion.V1_6).output_as_string(indent=2)
+    text = _add_model_cards(text, decision.models)
     if text.count(_PLACEHOLDER_FIELD) != 1:  # the library's layout changed: fail loudly, never emit a wrong serial
         raise RuntimeError("cyclonedx-python-lib wrote no single serialNumber field")
     digest = hashlib.sha256(text.encode("utf-8")).digest()
@@ -139,10 +141,74 @@ def _bom(decision: Decision) -> Bom:
         ),
     )
     components = [_component(package, ref) for package, ref in zip(environment.packages, refs, strict=True)]
+    components.extend(_model_component(model) for model in decision.models)
     refs_by_package = dict(zip(environment.packages, refs, strict=True))
     vulnerabilities = [_vulnerability(finding, refs_by_package=refs_by_package) for finding in decision.findings]
+    dependencies = _dependencies(environment.packages, refs)
+    if decision.models:  # promoted together: the root depends on the model files too
+        model_refs = [model_ref(model) for model in decision.models]
+        top = dependencies[0]
+        dependencies[0] = Dependency(ref=top.ref, dependencies=[
+            *top.dependencies, *(Dependency(ref=BomRef(ref)) for ref in model_refs)])
+        dependencies.extend(Dependency(ref=BomRef(ref)) for ref in model_refs)
     return Bom(serial_number=_PLACEHOLDER, metadata=metadata, components=components,
-               dependencies=_dependencies(environment.packages, refs), vulnerabilities=vulnerabilities)
+               dependencies=dependencies, vulnerabilities=vulnerabilities)
+
+
+def model_ref(model: ModelFile) -> str:
+    """A model file's bom-ref: its path as shown, which is unique among the files scanned."""
+    return f"model:{model.path}"
+
+
+def _model_component(model: ModelFile) -> Component:
+    """A ``machine-learning-model`` component: the file's hash, format and scan verdict; the imports
+    that decided the verdict; the licence its README states."""
+    card = model.card
+    licenses: list[License] = []
+    if card is not None and card.license is not None:
+        from gate.licenses import normalise_id
+
+        identifier = normalise_id(card.license)
+        licenses = [LicenseExpression(identifier) if identifier is not None
+                    else DisjunctiveLicense(name=card.license[:PROPERTY_LIMIT])]
+    return Component(
+        type=ComponentType.MACHINE_LEARNING_MODEL,
+        name=model.path,
+        bom_ref=model_ref(model),
+        hashes=_hashes([("sha256", model.sha256)]) if model.sha256 else [],
+        licenses=licenses,
+        properties=_properties(
+            ("gate:model-format", model.format),
+            ("gate:model-verdict", model.verdict),
+            ("gate:model-size", str(model.size)),
+            *((f"gate:model-{i.safety.value}-import", i.qualified + (f" (in {i.stream})" if i.stream else ""))
+              for i in model.imports if i.safety is not Safety.SAFE),
+            *(("gate:model-problem", _shorten(problem)) for problem in model.problems),
+        ),
+    )
+
+
+def _model_card(card: ModelCard, ref: str) -> dict[str, object]:
+    """CycloneDX 1.6 ``modelCard``: the library has no model for it yet, so it is added to the JSON."""
+    parameters = {key: value for key, value in (("task", card.task), ("architectureFamily", card.model_type),
+                                                ("modelArchitecture", card.architecture)) if value is not None}
+    document: dict[str, object] = {"bom-ref": f"{ref}#model-card"}
+    if parameters:
+        document["modelParameters"] = parameters
+    document["properties"] = [{"name": "gate:model-card-source", "value": source} for source in card.sources]
+    return document
+
+
+def _add_model_cards(text: str, models: tuple[ModelFile, ...]) -> str:
+    cards = {model_ref(model): model.card for model in models if model.card is not None}
+    if not cards:
+        return text
+    document = json.loads(text)
+    for component in document.get("components", []):
+        card = cards.get(component.get("bom-ref"))
+        if card is not None:
+            component["modelCard"] = _model_card(card, component["bom-ref"])
+    return json.dumps(document, indent=2)
 
 
 def _refs(packages: tuple[Package, ...]) -> list[str]:

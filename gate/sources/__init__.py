@@ -11,14 +11,11 @@ from gate.sources.registry import (
     reader_named,
     reader_names,
 )
-from gate.sources.venv import SitePackagesReader, VenvReader
 
 __all__ = [
     "READERS",
     "InputKind",
     "Reader",
-    "SitePackagesReader",
-    "VenvReader",
     "decode_utf8",
     "duplicate_packages",
     "read_bounded",

@@ -11,36 +11,60 @@ more general one (any directory of distributions).
 
 from __future__ import annotations
 
+import importlib
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from gate.errors import InputError
 from gate.model import Environment, Target
 from gate.sources.base import InputKind, Reader
-from gate.sources.conda_environment import CondaEnvironmentReader
-from gate.sources.conda_explicit import CondaExplicitReader
-from gate.sources.conda_lock import CondaLockReader
-from gate.sources.cyclonedx import CycloneDxReader
-from gate.sources.pdm_lock import PdmLockReader
-from gate.sources.pipfile_lock import PipfileLockReader
-from gate.sources.poetry_lock import PoetryLockReader
-from gate.sources.pylock import PylockReader
-from gate.sources.requirements import RequirementsReader
-from gate.sources.uv_lock import UvLockReader
-from gate.sources.venv import SitePackagesReader, VenvReader
 
-READERS: tuple[Reader, ...] = (
-    VenvReader(),
-    SitePackagesReader(),
-    PylockReader(),
-    UvLockReader(),
-    PoetryLockReader(),
-    PdmLockReader(),
-    PipfileLockReader(),
-    CondaLockReader(),  # before conda-environment: both are YAML with top-level lists
-    CondaExplicitReader(),
-    CondaEnvironmentReader(),
-    CycloneDxReader(),
-    RequirementsReader(),  # last: the fallback for any text of requirement lines
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReaderEntry:
+    """One line of the registry: the reader's name and input kind, and where its class lives.
+
+    The module is imported on first use, so checking a virtualenv does not import eleven
+    lockfile parsers (a fifth of the start-up time of ``gate check``). A test asserts that each
+    entry's name and kind are the ones its class declares."""
+
+    name: str
+    input_kind: InputKind
+    module: str
+    attribute: str
+    _loaded: list[Reader] = field(default_factory=list, repr=False, compare=False)
+
+    def load(self) -> Reader:
+        if not self._loaded:
+            reader: Reader = getattr(importlib.import_module(self.module), self.attribute)()
+            self._loaded.append(reader)
+        return self._loaded[0]
+
+    def detect(self, path: Path) -> bool:
+        return self.load().detect(path)
+
+    def read(self, path: Path, *, target: Target | None) -> Environment:
+        return self.load().read(path, target=target)
+
+
+def _entry(name: str, input_kind: InputKind, module: str, attribute: str) -> ReaderEntry:
+    return ReaderEntry(name=name, input_kind=input_kind, module=f"gate.sources.{module}", attribute=attribute)
+
+
+_ENV, _LOCK = InputKind.ENVIRONMENT, InputKind.LOCKFILE
+READERS: tuple[ReaderEntry, ...] = (
+    _entry("venv", _ENV, "venv", "VenvReader"),
+    _entry("site-packages", _ENV, "venv", "SitePackagesReader"),
+    _entry("pylock", _LOCK, "pylock", "PylockReader"),
+    _entry("uv.lock", _LOCK, "uv_lock", "UvLockReader"),
+    _entry("poetry.lock", _LOCK, "poetry_lock", "PoetryLockReader"),
+    _entry("pdm.lock", _LOCK, "pdm_lock", "PdmLockReader"),
+    _entry("Pipfile.lock", _LOCK, "pipfile_lock", "PipfileLockReader"),
+    _entry("conda-lock", _LOCK, "conda_lock", "CondaLockReader"),  # before conda-environment: both YAML lists
+    _entry("conda-explicit", _LOCK, "conda_explicit", "CondaExplicitReader"),
+    _entry("conda-environment", _LOCK, "conda_environment", "CondaEnvironmentReader"),
+    _entry("cyclonedx", _LOCK, "cyclonedx", "CycloneDxReader"),
+    _entry("requirements", _LOCK, "requirements", "RequirementsReader"),  # last: any text of requirement lines
 )
 
 
@@ -51,9 +75,9 @@ def reader_names(kind: InputKind | None = None) -> tuple[str, ...]:
 
 def reader_named(name: str) -> Reader:
     """The reader called ``name``; an :class:`InputError` listing the known names otherwise."""
-    for reader in READERS:
-        if reader.name == name:
-            return reader
+    for entry in READERS:
+        if entry.name == name:
+            return entry.load()
     raise InputError(f"no reader named {name!r} (known: {', '.join(reader_names())})")
 
 
@@ -63,9 +87,9 @@ def reader_for_environment(path: Path) -> Reader:
         raise InputError("no such file or directory", where=path)
     if not path.is_dir():
         raise InputError("not a directory (an environment is a virtualenv or site-packages directory)", where=path)
-    for reader in READERS:
-        if reader.input_kind is InputKind.ENVIRONMENT and reader.detect(path):
-            return reader
+    for entry in READERS:
+        if entry.input_kind is InputKind.ENVIRONMENT and entry.detect(path):
+            return entry.load()
     raise InputError(
         "not a virtualenv or site-packages directory (no pyvenv.cfg, no *.dist-info or *.egg-info)", where=path
     )
@@ -77,9 +101,9 @@ def reader_for_lockfile(path: Path) -> Reader:
         raise InputError("no such file or directory", where=path)
     if not path.is_file():
         raise InputError("not a file (a lockfile, requirements file, conda file or SBOM)", where=path)
-    for reader in READERS:
-        if reader.input_kind is InputKind.LOCKFILE and reader.detect(path):
-            return reader
+    for entry in READERS:
+        if entry.input_kind is InputKind.LOCKFILE and entry.detect(path):
+            return entry.load()
     raise InputError(f"not a format the gate reads (supported: {', '.join(reader_names(InputKind.LOCKFILE))})",
                      where=path)
 

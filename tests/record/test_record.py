@@ -72,7 +72,7 @@ def test_statement_shape(setup: dict[str, Any]) -> None:
     assert predicate["decision"] == "fail"
     assert predicate["checked_at"] == predicate["started_at"] == predicate["finished_at"] == "2026-11-26T12:00:00Z"
     assert set(predicate) == {"gate", "decision", "checked_at", "started_at", "finished_at", "policy", "advisory_db",
-                              "environment", "findings", "violations", "waivers", "notes", "ci"}
+                              "environment", "findings", "violations", "waivers", "models", "notes", "ci"}
     assert predicate["policy"]["effective"]["stage"] == "production"
     assert predicate["advisory_db"]["records"] == 12
     assert [e["name"] for e in predicate["environment"]["manifest"]] == ["jinja2", "requests", "urllib3"]

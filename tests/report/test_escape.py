@@ -28,7 +28,12 @@ def test_one_line_cuts_long_text() -> None:
 def test_terminal_text_defuses_workflow_commands_and_ansi() -> None:
     # no line break survives, so "::" can never start a log line
     assert terminal_text("\x1b[31mred\x1b[0m\n::set-output name=x::y") == " [31mred [0m ::set-output name=x::y"
-    assert terminal_text("::error::forged") == " ::error::forged"
+    # the runner trims leading whitespace before it looks for "::", so the prefix must be visible
+    assert terminal_text("::error::forged") == "> ::error::forged"
+    assert terminal_text(" \u2003::add-mask::x") == ">  \u2003::add-mask::x"
+    # the legacy form is read anywhere in a line
+    assert terminal_text("x ##[set-output name=decision;]pass ###[add-mask]y") == \
+        "x # #[set-output name=decision;]pass ## #[add-mask]y"
 
 
 def test_advisory_link_only_for_safe_ids() -> None:

@@ -17,7 +17,7 @@ import pytest
 from packaging.utils import canonicalize_name
 
 from gate.model import Package, SourceKind
-from gate.sources import SitePackagesReader, VenvReader
+from gate.sources.venv import SitePackagesReader, VenvReader
 
 SITE_DIRS = sorted({sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]})
 

@@ -11,12 +11,11 @@ from gate.sources import (
     READERS,
     InputKind,
     Reader,
-    SitePackagesReader,
-    VenvReader,
     reader_for_environment,
     reader_named,
     reader_names,
 )
+from gate.sources.venv import SitePackagesReader, VenvReader
 from tests.sources.helpers import OLD, OLD_SITE, add_dist
 
 
@@ -28,6 +27,24 @@ def test_the_registry_is_an_explicit_tuple_of_distinct_names() -> None:
     assert reader_names(InputKind.ENVIRONMENT) == ("venv", "site-packages")
     assert reader_names(InputKind.LOCKFILE) == lockfiles
     assert len(set(reader_names())) == len(READERS)
+
+
+def test_each_entry_names_its_class_and_loads_it_once() -> None:
+    for entry in READERS:
+        reader = entry.load()
+        assert (reader.name, reader.input_kind) == (entry.name, entry.input_kind)
+        assert entry.load() is reader
+
+
+def test_checking_a_virtualenv_imports_no_lockfile_parser() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from pathlib import Path; from gate.sources import reader_for_environment; "
+            f"reader_for_environment(Path({str(OLD)!r})).read(Path({str(OLD)!r}), target=None); "
+            "print(sorted(m for m in sys.modules if m.startswith('gate.sources.')))")
+    shown = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert shown.strip() == "['gate.sources.base', 'gate.sources.registry', 'gate.sources.venv']"
 
 
 def test_readers_satisfy_the_protocol() -> None:

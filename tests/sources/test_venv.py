@@ -13,7 +13,8 @@ import pytest
 
 from gate.errors import InputError
 from gate.model import LicenseFields, Location, Package, Source, SourceKind
-from gate.sources import SitePackagesReader, VenvReader, duplicate_packages, read_environment
+from gate.sources import duplicate_packages, read_environment
+from gate.sources.venv import SitePackagesReader, VenvReader
 from tests.sources.helpers import CURRENT, OLD, OLD_SITE, add_dist, make_venv
 
 OLD_VERSIONS = {

@@ -6,7 +6,16 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol
 
-from gate.model import DatabaseInfo, Environment, Finding, Match, ModifiedFile, RegistryFacts, Violation
+from gate.model import (
+    DatabaseInfo,
+    Environment,
+    Finding,
+    Match,
+    ModelFile,
+    ModifiedFile,
+    RegistryFacts,
+    Violation,
+)
 from gate.policy.model import Policy
 
 
@@ -20,6 +29,7 @@ class Context:
     registry: RegistryFacts | None = None  # the index's answers, when the policy has a registry section
     baseline: Environment | None = None  # what was approved before (--baseline)
     modified_files: tuple[ModifiedFile, ...] | None = None  # RECORD verification of an installed venv
+    models: tuple[ModelFile, ...] = ()  # model files scanned (--models, policy models.paths)
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
