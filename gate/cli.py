@@ -3,9 +3,11 @@ atomically, and map errors to exit codes. The only module that exits."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -370,6 +372,303 @@ def replay(record_path: Path, db: Path | None, key_paths: tuple[Path, ...]) -> i
         click.echo("gate: the same database gave a different outcome: the record is not reproducible", err=True)
         return EXIT_BLOCKED
     return EXIT_BLOCKED if result.verdict == "fail" else EXIT_PASS
+
+
+_INVENTORY_OPTION = click.option(
+    "--inventory", "inventory_location", envvar="GATE_INVENTORY", metavar="PATH|URL",
+    help="The inventory: a SQLite file, or postgresql://USER@HOST/DB (extra promotion-gate[postgres]) "
+    "[env: GATE_INVENTORY; default: inventory.sqlite3 in the user data dir].")
+
+
+@cli.group()
+def inventory() -> None:
+    """The organisation-wide inventory of verified records (SQLite or PostgreSQL)."""
+
+
+@inventory.command("add")
+@click.argument("record_paths", metavar="RECORD...", nargs=-1, required=True,
+                type=click.Path(path_type=Path, dir_okay=False))
+@click.option("--key", "key_paths", multiple=True, required=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="A pinned public key (PEM). Repeatable: every key is tried.")
+@_INVENTORY_OPTION
+@click.option("--name", help="The environment's name in the inventory (default: what the check read, as recorded: "
+              "the lockfile path(s) or the environment directory).")
+@_NOW_OPTION
+def inventory_add(record_paths: tuple[Path, ...], key_paths: tuple[Path, ...], inventory_location: str | None,
+                  name: str | None, now: str | None) -> int:
+    """Verify records against pinned keys, then store them (environment, packages, findings, decision, CI).
+
+    Every record is verified before anything is written: one that fails refuses the whole add
+    (exit 5, nothing written). Each record is then written in its own transaction; adding a
+    record that is already there changes nothing."""
+    from gate.inventory import Inventory, RecordEntry
+    from gate.record import load_public_key, verify_record
+    from gate.report.escape import terminal_text
+
+    clock = _clock(now)
+    keys = [load_public_key(path) for path in key_paths]
+    entries = []
+    for path in record_paths:
+        try:
+            verified = verify_record(path, keys)
+        except SignatureError as error:
+            raise SignatureError(f"{error.message}; nothing was added", where=error.where) from None
+        # Only the verified bytes are kept until the writes: a batch of 1,000 statements parsed is a gigabyte.
+        entries.append(RecordEntry(payload=verified.payload, signatures=verified.signatures, keyid=verified.keyid,
+                                   source=str(path), name=name))
+    added = 0
+    with Inventory.open(inventory_location) as store:
+        for entry in entries:
+            result = store.add(entry, now=clock.now())
+            added += result.added
+            state = "added" if result.added else "already present"
+            click.echo(f"{state}: {entry.source} → {terminal_text(result.identity.label)} "
+                       f"({result.digest[:19]}…{', newest' if result.newest else ''})")
+        click.echo(f"{added} added, {len(entries) - added} already present; inventory {store.where}")
+    return EXIT_PASS
+
+
+@inventory.command("list")
+@_INVENTORY_OPTION
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def inventory_list(inventory_location: str | None, as_json: bool) -> int:
+    """List the environments: identity, record count, and their newest record."""
+    from gate.inventory import Inventory
+
+    with Inventory.open(inventory_location) as store:
+        summaries = store.environments()
+    rows: list[dict[str, Any]] = [
+        {"repository": s.identity.repository, "stage": s.identity.stage, "environment": s.identity.name,
+             "records": s.records, "newest_record": s.newest_digest, "checked_at": s.checked_at,
+             "decision": s.decision, "commit": s.commit, "packages": s.packages, "blocking": s.blocking}
+            for s in summaries]
+    if as_json:
+        click.echo(dump_json({"environments": rows}), nl=False)
+        return EXIT_PASS
+    _table(["repository", "stage", "environment", "records", "newest", "decision", "commit", "packages"],
+           [[r["repository"], r["stage"], r["environment"], r["records"], r["checked_at"], r["decision"],
+             (r["commit"] or "")[:12], r["packages"]] for r in rows])
+    return EXIT_PASS
+
+
+def _table(header: list[str], rows: list[list[object]]) -> None:
+    """A plain aligned table; every cell through terminal_text (the values come from records)."""
+    from gate.report.escape import terminal_text
+
+    cells = [header, *[[terminal_text(value if value is not None else "", 80) for value in row] for row in rows]]
+    widths = [max(len(row[index]) for row in cells) for index in range(len(header))]
+    for row in cells:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+@cli.command()
+@click.argument("query", metavar="ID | NAME[==VERSION | SPEC]")
+@_INVENTORY_OPTION
+@_DB_OPTION
+@click.option("--all-records", is_flag=True, help="Search every record, not only each environment's newest.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def affected(query: str, inventory_location: str | None, db: Path | None, all_records: bool, as_json: bool) -> int:
+    """Which environments carry an advisory (any of its IDs) or a package version.
+
+    \b
+    gate affected GHSA-9wx4-h78v-vm56        # any alias: CVE-..., PYSEC-...
+    gate affected torch                      # every version
+    gate affected 'torch<2.6'                # a PEP 440 specifier
+    Exit 0: no environment carries it; 1: some do; 3: unknown ID or bad query."""
+    from gate.inventory import Inventory
+    from gate.inventory.affected import by_advisory, by_package, looks_like_advisory_id
+    from gate.report.escape import terminal_text
+
+    if looks_like_advisory_id(query):
+        from gate.advisories import AdvisoryDatabase
+
+        path = _database_path(db)
+        with AdvisoryDatabase.open(path) as database:
+            records = database.records_for(query)
+            withdrawn = database.withdrawn_ids().get(query.strip()) if not records else None
+        if not records and withdrawn is None:
+            raise InputError(f"{query} is not an ID or alias of any advisory in the database", where=path)
+        with Inventory.open(inventory_location) as store:
+            answer = by_advisory(store, records, query=query, all_records=all_records, withdrawn=withdrawn)
+    else:
+        with Inventory.open(inventory_location) as store:
+            answer = by_package(store, query, all_records=all_records)
+    if as_json:
+        # Compact (the C encoder): an emergency query over thousands of environments must not wait on
+        # indentation. Sorted keys, one line: pipe it through `jq` to read.
+        click.echo(json.dumps(answer.document(), sort_keys=True, ensure_ascii=False, separators=(",", ":")))
+    else:
+        for advisory in answer.advisories:
+            ranges = "; ".join(f"{entry['package']} " + ", ".join(
+                " ".join(f"{k}={v}" for event in events for k, v in event.items()) for events in entry["ranges"])
+                for entry in advisory["affected"])
+            click.echo(f"{advisory['id']} ({', '.join(advisory['aliases'])}) [{advisory['severity']}]: "
+                       f"{terminal_text(advisory['summary'], 120)}")
+            click.echo(f"  affects: {terminal_text(ranges, 400)}")
+        for note in answer.notes:
+            click.echo(f"note: {terminal_text(note)}")
+        if answer.hits:
+            _table(["repository", "stage", "environment", "commit", "record date", "decision", "package"],
+                   [[h.carrier.identity.repository, h.carrier.identity.stage, h.carrier.identity.name,
+                     (h.carrier.commit or "")[:12], h.carrier.checked_at, h.carrier.decision,
+                     h.pin + (f" ({', '.join(h.advisories)})" if len(answer.advisories) > 1 else "")
+                     + (f" [uncertain: {h.uncertain}]" if h.uncertain else "")] for h in answer.hits])
+        click.echo(f"{answer.environments} environment(s) affected"
+                   + (" (every record searched)" if all_records else " (newest record of each)"))
+    return EXIT_BLOCKED if answer.hits else EXIT_PASS
+
+
+@cli.command()
+@click.argument("inputs", metavar="[RECORD|SBOM]...", nargs=-1, type=click.Path(path_type=Path, dir_okay=False))
+@_INVENTORY_OPTION
+@_DB_OPTION
+@click.option("--expiring-days", default=14, show_default=True, type=click.IntRange(min=0),
+              help="Report waivers that expire within this many days.")
+@click.option("--format", "output_format", type=click.Choice(["markdown", "json"]), default="markdown",
+              show_default=True)
+@click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write the report to this file.")
+@click.option("--webhook", metavar="URL", help="POST the JSON report to this URL (one request per run).")
+@click.option("--key", "key_paths", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="Verify RECORD files with these pinned public keys (inventory records were verified on add).")
+@click.option("--policy", "policy_arg", default="production", show_default=True,
+              help="The policy SBOMs are judged by (records carry their own).")
+@click.option("--fail-stage", "fail_stages", multiple=True, default=("production",), show_default=True,
+              help="Exit 1 when an environment of this stage is newly blocked. Repeatable.")
+@_NOW_OPTION
+def monitor(inputs: tuple[Path, ...], inventory_location: str | None, db: Path | None, expiring_days: int,
+            output_format: str, out: Path | None, webhook: str | None, key_paths: tuple[Path, ...], policy_arg: str,
+            fail_stages: tuple[str, ...], now: str | None) -> int:
+    """Judge every inventory environment (its newest record), or the given records/SBOMs, again by its
+    recorded policy against the current advisory database, and report what changed since its decision.
+
+    \b
+    Exit 0: no environment of a failing stage is newly blocked; 1: one is (a new blocking
+    finding, a waiver expired...); 3/4: bad input or advisory data; 6: the webhook failed."""
+    from gate.advisories import AdvisoryDatabase
+    from gate.monitor import Subject
+    from gate.monitor import monitor as run_monitor
+    from gate.monitor.inputs import from_inventory, from_record, from_sbom, is_record
+    from gate.monitor.render import render_json, render_markdown
+
+    clock = _clock(now)
+    instant = clock.now()
+    notes: list[str] = []
+    listed: list[Subject] = []
+    if inputs:
+        from gate.record import load_public_key
+
+        keys = [load_public_key(path) for path in key_paths]
+        sbom_policy = None
+        for path in inputs:
+            if is_record(path):
+                subject, note = from_record(path, keys)
+                if note:
+                    notes.append(note)
+                    click.echo(f"gate: note: {note}", err=True)
+            else:
+                if sbom_policy is None:
+                    from gate.policy import load_policy, resolve_policy_argument
+
+                    sbom_policy = load_policy(resolve_policy_argument(policy_arg))
+                subject = from_sbom(path, sbom_policy, now=instant)
+            listed.append(subject)
+    with contextlib.ExitStack() as stack:
+        database = stack.enter_context(AdvisoryDatabase.open(_database_path(db)))
+        subjects: Iterable[Subject] = listed
+        if not inputs:
+            from gate.inventory import Inventory
+
+            # Streamed: each environment is read, judged and dropped in turn.
+            subjects = from_inventory(stack.enter_context(Inventory.open(inventory_location)))
+        report = run_monitor(subjects, database, now=instant, expiring_days=expiring_days,
+                             failing_stages=fail_stages, notes=notes)
+    text = render_json(report) if output_format == "json" else render_markdown(report)
+    if out is not None:
+        _write(out, text)
+        summary = report.document()["summary"]
+        click.echo(f"monitor: {summary['environments']} environment(s), {summary['changed']} changed, "
+                   f"{summary['newly_blocking']} newly blocking, {summary['failing']} of a failing stage; "
+                   f"report: {out}")
+    else:
+        click.echo(text, nl=False)
+    if webhook:
+        from gate.monitor.notify import WebhookNotifier
+
+        WebhookNotifier(webhook).send(report)
+    # SEAM (issue 6): an IssueNotifier(sink) with the forge client's GitHub/GitLab IssueSink goes here.
+    return EXIT_BLOCKED if report.failed else EXIT_PASS
+
+
+@cli.command()
+@click.option("--env", "env_path", required=True, type=click.Path(path_type=Path, file_okay=False),
+              help="The running environment (a virtualenv or site-packages directory). Its interpreter is never run.")
+@click.option("--baseline", "baseline_path", required=True, type=click.Path(path_type=Path), metavar="RECORD",
+              help="What was promoted: its record.dsse.json (or its result.json, a lockfile, an environment).")
+@click.option("--policy", "policy_arg", default=None,
+              help="Judge by this policy's drift section [default: the record's recorded policy; production for a "
+              "result.json or lockfile baseline].")
+@click.option("--key", "key_paths", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
+              help="Verify a record baseline with these pinned public keys first (recommended).")
+@_NOW_OPTION
+def drift(env_path: Path, baseline_path: Path, policy_arg: str | None, key_paths: tuple[Path, ...],
+          now: str | None) -> int:
+    """Compare a running environment with the record that promoted it: exit 1 on drift the policy forbids."""
+    from gate.monitor.inputs import is_record
+    from gate.policy import load_policy, policy_from_effective, resolve_policy_argument
+    from gate.policy.evaluate import evaluate
+    from gate.report import summary_lines
+    from gate.sources import reader_for_environment
+    from gate.sources.baseline import load_baseline
+    from gate.sources.selection import select
+
+    clock = _clock(now)
+    effective: dict[str, object] | None = None
+    policy_path = policy_arg or "production"
+    if policy_arg is not None:
+        effective = load_policy(resolve_policy_argument(policy_arg)).effective
+        _require_drift(effective, policy_path)
+    if baseline_path.is_file() and is_record(baseline_path):
+        from gate.record import decode_statement, load_public_key, read_record, unverified_payload, verify_envelope
+        from gate.record.replay import recorded_check
+
+        where = str(baseline_path)
+        document = read_record(baseline_path)
+        if key_paths:
+            payload = verify_envelope(document, [load_public_key(p) for p in key_paths], where=where).payload
+        else:
+            payload = unverified_payload(document, where=where)
+            click.echo("gate: note: the baseline record's signature was not checked (give --key to check it)",
+                       err=True)
+        statement = decode_statement(payload, where=where)
+        baseline = recorded_check(statement, where=where).environment
+        if policy_arg is None:
+            effective = statement["predicate"]["policy"]["effective"]
+            policy_path = f"{where} (recorded policy)"
+    if effective is None:
+        effective = load_policy(resolve_policy_argument(policy_path)).effective
+    _require_drift(effective, policy_path)
+    policy = policy_from_effective({"drift": effective["drift"], "target": effective.get("target")}
+                                   if effective.get("target") else {"drift": effective["drift"]}, path=policy_path)
+    candidate = reader_for_environment(env_path).read(env_path, target=policy.target)
+    environment = select(candidate, target=policy.target).environment
+    if not (baseline_path.is_file() and is_record(baseline_path)):
+        baseline = load_baseline(baseline_path, target=environment.target)
+    modified_files = None
+    if policy.drift is not None and "modified_files" in policy.drift.forbid:
+        from gate.sources.record_check import verify_installed_files
+
+        modified_files = verify_installed_files(env_path)
+    decision = evaluate(environment=environment, policy=policy, matches=[], database=None, now=clock.now(),
+                        baseline=baseline, modified_files=modified_files)
+    for line in summary_lines(decision):
+        click.echo(line)
+    return EXIT_BLOCKED if decision.blocking else EXIT_PASS
+
+
+def _require_drift(effective: dict[str, object], where: str) -> None:
+    if effective.get("drift") is None:
+        raise PolicyError("the policy has no drift section, so no drift is forbidden: give --policy with one",
+                          where=where)
 
 
 @cli.group()

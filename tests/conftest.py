@@ -3,7 +3,7 @@ absent), and a runner for the CLI that returns its exit code and output."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,3 +63,24 @@ def example_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("example") / "advisories.sqlite3"
     import_database(ASSETS / "example" / "advisories", path, now=dt.datetime(2026, 11, 26, tzinfo=dt.UTC))
     return path
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[object]:
+    """A throwaway PostgreSQL server for the session (see tests/postgres.py), or a skip saying why not."""
+    from tests.postgres import cluster_session
+
+    for cluster, reason in cluster_session():
+        if cluster is None:
+            pytest.skip(reason)
+        yield cluster
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def inventory_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty inventory, on each backend: a SQLite file, or a fresh database on the test cluster."""
+    if request.param == "sqlite":
+        return str(tmp_path / "inventory.sqlite3")
+    cluster = request.getfixturevalue("postgres_cluster")
+    url: str = cluster.new_database()  # type: ignore[attr-defined]
+    return url

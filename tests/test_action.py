@@ -456,7 +456,7 @@ def test_a_downloaded_database_is_cached_for_the_day(forge: ForgeServer, mirror:
     assert job.outputs["exit-code"] in ("0", "1"), job.log
     [(restore, key), (save, saved)] = job.cache
     assert (restore, save) == ("restore", "save") and key == saved
-    assert re.fullmatch(r"promotion-gate-advisories-v1-\d+-\d{4}-\d{2}-\d{2}", key)
+    assert re.fullmatch(r"promotion-gate-advisories-v2-\d+-\d{4}-\d{2}-\d{2}", key)
     result = json.loads((tmp_path / "workspace" / "promotion-gate" / "result.json").read_text(encoding="utf-8"))
     assert result["environment"]["kind"] == "requirements"
     assert result["advisory_db"]["source"] == mirror

@@ -43,9 +43,10 @@ def component_documents(tmp_path: Path, text: str | None = None) -> list[Path]:
 
 
 def test_there_are_examples_for_both_forges() -> None:
-    assert [p.name for p in GITHUB_EXAMPLES] == ["fork-pr-comment.yml", "fork-pr-gate.yml", "nightly.yml",
-                                                 "pr-gate.yml", "promote-production.yml"]
-    assert [p.name for p in GITLAB_EXAMPLES] == ["mr-gate.yml", "nightly.yml", "promote-production.yml"]
+    assert [p.name for p in GITHUB_EXAMPLES] == ["fork-pr-comment.yml", "fork-pr-gate.yml", "nightly-monitor.yml",
+                                                 "nightly.yml", "pr-gate.yml", "promote-production.yml"]
+    assert [p.name for p in GITLAB_EXAMPLES] == ["mr-gate.yml", "nightly-monitor.yml", "nightly.yml",
+                                                 "promote-production.yml"]
 
 
 def test_action_validates() -> None:
@@ -81,7 +82,8 @@ def test_broken_copies_fail(tmp_path: Path) -> None:
                       encoding="utf-8")
     _fails(check("vendor.github-actions", action), "$.runs")
     workflow = tmp_path / "workflow.yml"
-    workflow.write_text(GITHUB_EXAMPLES[3].read_text(encoding="utf-8").replace("runs-on:", "run-on:"),
+    pr_gate = REPO / "examples" / "github" / "pr-gate.yml"
+    workflow.write_text(pr_gate.read_text(encoding="utf-8").replace("runs-on:", "run-on:"),
                         encoding="utf-8")
     _fails(check("vendor.github-workflows", workflow), "$.jobs.gate")
     text = COMPONENT.read_text(encoding="utf-8")

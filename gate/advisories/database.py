@@ -19,6 +19,14 @@ Layout (``SCHEMA_VERSION`` changes whenever it does, and an older file is refuse
     A listed version that the entry's own ranges already match exactly is left out: it cannot
     change an answer, and dropping it keeps TensorFlow's 30,000 listed versions out of every
     check.
+``ids(id, ref)``
+    every ID and alias of an imported record, to its ``ref``: ``gate affected CVE-...`` finds
+    the record whatever name the security team has for it.
+``advisory_packages(ref, name)``
+    the package names each record affects (``packages`` is keyed the other way round).
+``withdrawn(id, aliases, withdrawn)``
+    the records that were imported withdrawn (left out of matching and of the digest), so
+    ``gate monitor`` can say that a recorded finding went away because its advisory was withdrawn.
 
 The digest is sha256 over the canonical JSON of every imported record (timestamps in one
 RFC 3339 form, keys sorted, no spaces), sorted: the same records give the same digest from a
@@ -57,6 +65,7 @@ from gate.advisories.osv import (
     Range,
     canonical_json,
     is_withdrawn,
+    normalise_timestamp,
     parse_record,
     require_record,
 )
@@ -69,7 +78,7 @@ try:
 except ImportError:  # PyYAML without libyaml: slower, same result
     from yaml import SafeLoader as _SafeLoader  # type: ignore[assignment]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 DATABASE_FILENAME = "advisories.sqlite3"
 MISSING_MESSAGE = "no advisory database; run `gate db import` or `gate db update`"
 
@@ -87,6 +96,9 @@ PRAGMA synchronous = OFF;
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
 CREATE TABLE advisories (ref INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, data TEXT NOT NULL);
 CREATE TABLE packages (name TEXT PRIMARY KEY, entries TEXT NOT NULL) WITHOUT ROWID;
+CREATE TABLE ids (id TEXT NOT NULL, ref INTEGER NOT NULL, PRIMARY KEY (id, ref)) WITHOUT ROWID;
+CREATE TABLE advisory_packages (ref INTEGER NOT NULL, name TEXT NOT NULL, PRIMARY KEY (ref, name)) WITHOUT ROWID;
+CREATE TABLE withdrawn (id TEXT PRIMARY KEY, aliases TEXT NOT NULL, withdrawn TEXT NOT NULL) WITHOUT ROWID;
 """
 _META_KEYS = ("schema_version", "source", "records", "withdrawn", "newest_modified", "imported_at", "digest")
 
@@ -290,6 +302,7 @@ class _Compiled:
     records: tuple[OsvRecord, ...]  # sorted by id
     canonical: tuple[str, ...]
     withdrawn: int
+    withdrawn_records: tuple[tuple[str, str, str], ...] = ()  # (id, aliases as JSON, withdrawn), sorted
 
 
 def _compile(source: Path) -> _Compiled:
@@ -297,6 +310,7 @@ def _compile(source: Path) -> _Compiled:
     origins: dict[str, str] = {}  # id -> file or member, to name duplicates
     canonical: list[str] = []
     withdrawn = 0
+    withdrawn_rows: list[tuple[str, str, str]] = []
     for where, document in iter_documents(source):
         record = require_record(document, where=where)
         identifier: str = record["id"]
@@ -305,13 +319,25 @@ def _compile(source: Path) -> _Compiled:
         origins[identifier] = where
         if is_withdrawn(record):
             withdrawn += 1
+            withdrawn_rows.append(_withdrawn_row(record, identifier))
             continue
         records[identifier] = parse_record(record, where=where)
         canonical.append(canonical_json(record, where=where))
     if not origins:
         raise AdvisoryDataError("no OSV records (.json, .yaml or .yml files) found", where=source)
     return _Compiled(records=tuple(records[identifier] for identifier in sorted(records)), canonical=tuple(canonical),
-                     withdrawn=withdrawn)
+                     withdrawn=withdrawn, withdrawn_records=tuple(sorted(withdrawn_rows)))
+
+
+def _withdrawn_row(record: Mapping[str, Any], identifier: str) -> tuple[str, str, str]:
+    """What the database keeps of a withdrawn record: its IDs and when it was withdrawn (as written,
+    normalised when it is a timestamp)."""
+    raw_aliases = record.get("aliases")
+    aliases = sorted({alias for alias in raw_aliases if isinstance(alias, str)} - {identifier}) \
+        if isinstance(raw_aliases, list) else []
+    value = record.get("withdrawn")
+    when = normalise_timestamp(value) if isinstance(value, str | dt.date) else str(value)
+    return identifier, json.dumps(aliases, separators=(",", ":")), when
 
 
 def _digest(canonical: Iterable[str]) -> str:
@@ -437,12 +463,18 @@ def import_database(source: Path, db_path: Path, *, now: dt.datetime, source_lab
     }
     package_rows = [(name, json.dumps(rows, separators=(",", ":"), ensure_ascii=False))
                     for name, rows in sorted(entries.items())]
-    _write_atomically(db_path, meta=meta, advisories=advisory_rows, packages=package_rows)
+    id_rows = sorted({(identifier, ref) for ref, record in enumerate(records, start=1)
+                      for identifier in record.advisory.ids})
+    affects_rows = sorted({(ref, entry.name) for ref, record in enumerate(records, start=1)
+                           for entry in record.affected})
+    _write_atomically(db_path, meta=meta, advisories=advisory_rows, packages=package_rows,
+                      extra={"ids": id_rows, "advisory_packages": affects_rows,
+                             "withdrawn": list(compiled.withdrawn_records)})
     return info
 
 
 def _write_atomically(path: Path, *, meta: Mapping[str, str], advisories: list[tuple[int, str, str]],
-                      packages: list[tuple[str, str]]) -> None:
+                      packages: list[tuple[str, str]], extra: Mapping[str, list[tuple[Any, ...]]]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -461,6 +493,10 @@ def _write_atomically(path: Path, *, meta: Mapping[str, str], advisories: list[t
             connection.executemany("INSERT INTO meta VALUES (?, ?)", sorted(meta.items()))
             connection.executemany("INSERT INTO advisories VALUES (?, ?, ?)", advisories)
             connection.executemany("INSERT INTO packages VALUES (?, ?)", packages)
+            for table, rows in extra.items():
+                if rows:
+                    marks = ", ".join("?" * len(rows[0]))
+                    connection.executemany(f"INSERT INTO {table} VALUES ({marks})", rows)
             connection.execute("COMMIT")
         finally:
             connection.close()
@@ -489,6 +525,11 @@ class AdvisoryDatabase:
         self._connection = connection
         self._path = path
         self._meta = dict(meta)
+        # What has been read and judged, kept while the database is open: a check asks once, but
+        # `gate monitor` asks for thousands of environments that share most of their packages.
+        self._entry_cache: dict[str, dict[int, list[AffectedPackage]]] = {}
+        self._advisory_cache: dict[int, Advisory] = {}
+        self._verdicts: dict[tuple[str, str], list[tuple[int, str | None]]] = {}
         self._info = DatabaseInfo(
             source=meta["source"],
             digest=meta["digest"],
@@ -517,6 +558,8 @@ class AdvisoryDatabase:
             int(meta["records"])
             connection.execute("SELECT 1 FROM packages LIMIT 1").fetchall()
             connection.execute("SELECT 1 FROM advisories LIMIT 1").fetchall()
+            for table in ("ids", "advisory_packages", "withdrawn"):
+                connection.execute(f"SELECT 1 FROM {table} LIMIT 1").fetchall()
         except sqlite3.DatabaseError as error:
             connection.close()
             raise AdvisoryDataError(f"not an advisory database ({error})", where=path) from None
@@ -549,21 +592,74 @@ class AdvisoryDatabase:
             wanted.setdefault(canonicalize_name(package.pypi_name), []).append((package, package.version))
         if not wanted:
             return []
-        rows = self._select_in("SELECT name, entries FROM packages WHERE name IN (SELECT value FROM json_each(?))",
-                               sorted(wanted))
+        missing = sorted(name for name in wanted if name not in self._entry_cache)
+        if missing:
+            rows = self._select_in("SELECT name, entries FROM packages WHERE name IN (SELECT value FROM json_each(?))",
+                                   missing)
+            for name, text in rows:
+                self._entry_cache[name] = self._entries(name, text)
+            for name in missing:
+                self._entry_cache.setdefault(name, {})
         hits: list[tuple[Package, int, str | None]] = []
-        for name, text in rows:
-            by_ref = self._entries(name, text)
-            for package, version in wanted[name]:
-                for ref, affected in by_ref.items():
-                    result = entries_affect(version, affected)
-                    if result.affected:
-                        hits.append((package, ref, result.uncertain))
+        for name, candidates in wanted.items():
+            by_ref = self._entry_cache[name]
+            if not by_ref:
+                continue
+            for package, version in candidates:
+                verdicts = self._verdicts.get((name, version))
+                if verdicts is None:
+                    verdicts = []
+                    for ref, affected in by_ref.items():
+                        result = entries_affect(version, affected)
+                        if result.affected:
+                            verdicts.append((ref, result.uncertain))
+                    self._verdicts[(name, version)] = verdicts
+                hits.extend((package, ref, uncertain) for ref, uncertain in verdicts)
         advisories = self._advisories({ref for _, ref, _ in hits})
         found = [Match(advisory=advisories[ref], package=package, uncertain=uncertain)
                  for package, ref, uncertain in hits]
         found.sort(key=lambda match: (match.package.name, match.package.version or "", match.advisory.id))
         return found
+
+    def records_for(self, identifier: str) -> list[OsvRecord]:
+        """The imported records known under ``identifier`` (their ID or any alias, in any letter case: people
+        write ``cve-`` and ``GHSA-XXXX``), each with the affected entries of every package it names."""
+        refs = [ref for (ref,) in self._query("SELECT DISTINCT ref FROM ids WHERE id = ? COLLATE NOCASE ORDER BY ref",
+                                              (identifier.strip(),))]
+        if not refs:
+            return []
+        advisories = self._advisories(set(refs))
+        names = self._select_in("SELECT name, ref FROM advisory_packages WHERE ref IN (SELECT value FROM "
+                                "json_each(?)) ORDER BY name", refs)
+        wanted = sorted({name for name, _ in names})
+        rows = self._select_in("SELECT name, entries FROM packages WHERE name IN (SELECT value FROM json_each(?))",
+                               wanted)
+        entries: dict[int, list[AffectedPackage]] = {ref: [] for ref in refs}
+        for name, text in rows:
+            for ref, affected in self._entries(name, text).items():
+                if ref in entries:
+                    entries[ref].extend(affected)
+        return [OsvRecord(advisory=advisories[ref], affected=tuple(sorted(entries[ref], key=lambda e: e.name)))
+                for ref in sorted(refs, key=lambda r: advisories[r].id)]
+
+    def withdrawn_ids(self) -> dict[str, tuple[str, str]]:
+        """Every ID and alias of a record imported withdrawn, to (its record ID, when it was withdrawn)."""
+        found: dict[str, tuple[str, str]] = {}
+        try:
+            for identifier, aliases, when in self._query("SELECT id, aliases, withdrawn FROM withdrawn ORDER BY id"):
+                for name in (identifier, *json.loads(aliases)):
+                    found.setdefault(name, (identifier, when))
+        except _CORRUPT_ROW_ERRORS:
+            raise AdvisoryDataError("advisory database corrupt (withdrawn)", where=self._path) from None
+        return found
+
+    def _query(self, query: str, parameters: tuple[Any, ...] = ()) -> list[Any]:
+        try:
+            return self._connection.execute(query, parameters).fetchall()
+        except sqlite3.ProgrammingError:
+            raise  # used after close(): a bug, not bad data
+        except sqlite3.DatabaseError as error:
+            raise AdvisoryDataError(f"advisory database unreadable ({error})", where=self._path) from None
 
     def _select_in(self, query: str, keys: list[str] | list[int]) -> list[tuple[Any, str]]:
         """Run a query whose one parameter is a JSON array of keys (one round trip for all)."""
@@ -584,17 +680,18 @@ class AdvisoryDatabase:
         return by_ref
 
     def _advisories(self, refs: set[int]) -> dict[int, Advisory]:
-        if not refs:
-            return {}
-        rows = self._select_in("SELECT ref, data FROM advisories WHERE ref IN (SELECT value FROM json_each(?))",
-                               sorted(refs))
-        try:
-            found = {ref: _advisory_from_data(data) for ref, data in rows}
-        except _CORRUPT_ROW_ERRORS:
-            raise AdvisoryDataError("advisory database corrupt (advisories)", where=self._path) from None
-        if len(found) != len(refs):
-            raise AdvisoryDataError("advisory database corrupt (advisories missing)", where=self._path)
-        return found
+        missing = sorted(ref for ref in refs if ref not in self._advisory_cache)
+        if missing:
+            rows = self._select_in("SELECT ref, data FROM advisories WHERE ref IN (SELECT value FROM json_each(?))",
+                                   missing)
+            try:
+                found = {ref: _advisory_from_data(data) for ref, data in rows}
+            except _CORRUPT_ROW_ERRORS:
+                raise AdvisoryDataError("advisory database corrupt (advisories)", where=self._path) from None
+            if len(found) != len(missing):
+                raise AdvisoryDataError("advisory database corrupt (advisories missing)", where=self._path)
+            self._advisory_cache.update(found)
+        return {ref: self._advisory_cache[ref] for ref in refs}
 
     def close(self) -> None:
         self._connection.close()

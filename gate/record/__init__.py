@@ -25,7 +25,7 @@ from gate.record.keys import (
     load_public_key,
     load_signing_key,
 )
-from gate.record.replay import ReplayResult, replay
+from gate.record.replay import RecordedCheck, Reevaluation, ReplayResult, recorded_check, reevaluate, replay
 from gate.record.statement import PREDICATE_TYPE, STATEMENT_TYPE, Subject, build_statement, statement_payload
 from gate.record.verify import VerifiedRecord, decode_statement, read_record, verify_record
 
@@ -64,6 +64,8 @@ __all__ = [
     "STATEMENT_TYPE",
     "PublicKey",
     "Record",
+    "RecordedCheck",
+    "Reevaluation",
     "ReplayResult",
     "SigningKey",
     "Subject",
@@ -80,6 +82,8 @@ __all__ = [
     "make_record",
     "pae",
     "read_record",
+    "recorded_check",
+    "reevaluate",
     "replay",
     "statement_payload",
     "unverified_payload",

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -102,4 +104,87 @@ def json_safe(value: Any) -> Any:
 
 def statement_payload(statement: dict[str, Any]) -> bytes:
     """The RFC 8785 canonical bytes that the envelope carries and the signature covers."""
-    return rfc8785.dumps(statement)
+    return canonical_bytes(statement)
+
+
+def canonical_bytes(value: Any) -> bytes:
+    """``rfc8785.dumps(value)``, several times faster for the values records hold.
+
+    Python's sorted, compact JSON (``ensure_ascii=False``) is byte for byte RFC 8785 unless the value
+    holds a float whose shortest form is not ECMAScript's (``10.0``, ``1e-07``, ``-0.0``), an integer
+    beyond ±(2^53 - 1), or an object key with a character outside the BMP (UTF-16 order differs from
+    code point order there). :func:`_plain` rules those out in one walk and the C encoder writes the
+    bytes; anything else goes to ``rfc8785``."""
+    if _plain(value):
+        fast = _python_form(value)
+        if fast is not None:
+            return fast
+    return rfc8785.dumps(value)
+
+
+def load_canonical(payload: bytes) -> tuple[Any, bool]:
+    """Parse ``payload`` and say whether it is RFC 8785 canonical JSON (``gate verify``, ``inventory add``).
+
+    The parser's hooks see every number as written: a float with an exponent or a ``.0`` ending, or an
+    integer of 16 digits or more, is where Python and RFC 8785 may differ; with none of them and no
+    4-byte UTF-8 sequence (a key outside the BMP), comparing with Python's own form is exact and
+    takes no walk. Otherwise ``rfc8785`` decides. ``json.JSONDecodeError``/``UnicodeDecodeError``
+    propagate."""
+    doubtful: list[str] = []
+
+    def parse_float(text: str) -> float:
+        if "e" in text or "E" in text or text.endswith(".0"):
+            doubtful.append(text)
+        return float(text)
+
+    def parse_int(text: str) -> int:
+        if len(text) > 15:
+            doubtful.append(text)
+        return int(text)
+
+    value = json.loads(payload, parse_float=parse_float, parse_int=parse_int)
+    if not doubtful and not _ASTRAL.search(payload):
+        fast = _python_form(value)
+        if fast is not None:
+            return value, fast == payload
+    try:
+        return value, rfc8785.dumps(value) == payload
+    except (rfc8785.CanonicalizationError, ValueError, UnicodeEncodeError):
+        return value, False
+
+
+_ASTRAL = re.compile(rb"[\xf0-\xf7]")
+
+
+def _python_form(value: Any) -> bytes | None:
+    try:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                          allow_nan=False).encode("utf-8")
+    except (ValueError, TypeError, UnicodeEncodeError):
+        return None  # NaN, a lone surrogate, a non-JSON type: rfc8785 says what is wrong
+
+
+def _plain(value: Any) -> bool:
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        kind = type(item)
+        if kind is str or kind is bool or item is None:
+            continue
+        if kind is dict:
+            for key in item:
+                if type(key) is not str or (not key.isascii() and max(key) > "\uffff"):
+                    return False
+            stack.extend(item.values())
+        elif kind is list:
+            stack.extend(item)
+        elif kind is int:
+            if abs(item) > MAX_SAFE_INTEGER:
+                return False
+        elif kind is float:
+            text = repr(item)
+            if "e" in text or text.endswith(".0") or "n" in text:
+                return False
+        else:
+            return False
+    return True

@@ -7,18 +7,15 @@ record from an honest refusal."""
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import rfc8785
-
 from gate.errors import SignatureError
 from gate.record.dsse import parse_envelope, verify_envelope
 from gate.record.keys import PublicKey
-from gate.record.statement import PREDICATE_TYPE, STATEMENT_TYPE
+from gate.record.statement import PREDICATE_TYPE, STATEMENT_TYPE, load_canonical
 
 MAX_RECORD_BYTES = 256 * 1024 * 1024
 
@@ -32,6 +29,8 @@ class VerifiedRecord:
     ci: dict[str, Any]
     subjects: tuple[tuple[str, str], ...]  # (name, sha256), as recorded
     statement: dict[str, Any]
+    payload: bytes = b""  # the verified statement bytes (what the signature covers)
+    signatures: tuple[dict[str, Any], ...] = ()  # the envelope's signature list, as read
 
     @property
     def passed(self) -> bool:
@@ -53,8 +52,8 @@ def read_record(path: Path) -> dict[str, Any]:
 def decode_statement(payload: bytes, *, where: str) -> dict[str, Any]:
     """The in-toto statement in ``payload``, checked for type, predicate type and canonical form."""
     try:
-        statement = json.loads(payload)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+        statement, canonical = load_canonical(payload)
+    except (UnicodeDecodeError, RecursionError, ValueError):  # JSONDecodeError is a ValueError
         raise SignatureError("payload is not JSON", where=where) from None
     if not isinstance(statement, dict):
         raise SignatureError("payload is not a JSON object", where=where)
@@ -63,7 +62,7 @@ def decode_statement(payload: bytes, *, where: str) -> dict[str, Any]:
     if statement.get("predicateType") != PREDICATE_TYPE:
         raise SignatureError(f"predicateType is {statement.get('predicateType')!r}, expected {PREDICATE_TYPE!r}",
                              where=where)
-    if rfc8785.dumps(statement) != payload:
+    if not canonical:
         raise SignatureError("payload is not RFC 8785 canonical JSON", where=where)
     predicate = statement.get("predicate")
     if not isinstance(predicate, dict) or predicate.get("decision") not in ("pass", "fail"):
@@ -79,7 +78,8 @@ def decode_statement(payload: bytes, *, where: str) -> dict[str, Any]:
 def verify_record(path: Path, keys: Sequence[PublicKey], *, subjects: Sequence[Path] = ()) -> VerifiedRecord:
     """Check the record at ``path`` against pinned ``keys`` and that each of ``subjects`` is one of its subjects."""
     where = str(path)
-    verified = verify_envelope(read_record(path), keys, where=where)
+    envelope = read_record(path)
+    verified = verify_envelope(envelope, keys, where=where)
     statement = decode_statement(verified.payload, where=where)
     recorded = tuple((s["name"], s["digest"]["sha256"].lower()) for s in statement["subject"])
     digests = {digest for _, digest in recorded}
@@ -101,4 +101,6 @@ def verify_record(path: Path, keys: Sequence[PublicKey], *, subjects: Sequence[P
         ci=predicate.get("ci") if isinstance(predicate.get("ci"), dict) else {},
         subjects=recorded,
         statement=statement,
+        payload=verified.payload,
+        signatures=tuple(envelope["signatures"]),
     )

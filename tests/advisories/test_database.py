@@ -324,7 +324,7 @@ def test_other_schema_version(tmp_path: Path) -> None:
     connection.close()
     with pytest.raises(AdvisoryDataError) as raised:
         AdvisoryDatabase.open(path)
-    assert str(raised.value) == f"{path}: advisory database has schema 0, this gate reads schema 1; import it again"
+    assert str(raised.value) == f"{path}: advisory database has schema 0, this gate reads schema 2; import it again"
 
 
 def test_default_path(tmp_path: Path) -> None:
@@ -426,3 +426,39 @@ def test_open_is_read_only(fixture_db: Path) -> None:
         with pytest.raises(sqlite3.OperationalError, match="readonly"):
             opened._connection.execute("DELETE FROM meta")
     assert os.stat(fixture_db).st_mtime_ns == before
+
+
+# --- lookups by ID (gate affected, gate monitor) ---------------------------------------------
+
+
+def test_records_for_resolves_an_alias_to_its_record_and_ranges(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    import_database(JSON_RECORDS, path, now=IMPORTED_AT)
+    with AdvisoryDatabase.open(path) as database:
+        by_alias = database.records_for("CVE-2026-0004")
+        by_id = database.records_for("ghsa-TST4-ghsa-sev4")
+        assert database.records_for("CVE-1999-0000") == []
+    assert [r.advisory.id for r in by_alias] == ["GHSA-tst4-ghsa-sev4"]
+    assert by_alias == by_id
+    (entry,) = by_alias[0].affected
+    assert entry.name == "ghsalib"
+    assert entry.ranges == ((("introduced", "0"), ("fixed", "3.0")),)
+
+
+def test_withdrawn_records_are_kept_apart_from_matching(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    import_database(JSON_RECORDS, path, now=IMPORTED_AT)
+    with AdvisoryDatabase.open(path) as database:
+        assert database.withdrawn_ids() == {"TEST-2026-0007": ("TEST-2026-0007", "2026-02-01T00:00:00Z")}
+        assert database.records_for("TEST-2026-0007") == []
+        assert "TEST-2026-0007" not in {m.advisory.id for m in database.matches([pkg("demo-lib", "1.0")])}
+
+
+def test_a_database_without_the_id_tables_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    import_database(JSON_RECORDS, path, now=IMPORTED_AT)
+    with sqlite3.connect(path) as connection:
+        connection.execute("DROP TABLE ids")
+    connection.close()
+    with pytest.raises(AdvisoryDataError, match=r"not an advisory database \(no such table: ids\)"):
+        AdvisoryDatabase.open(path)
