@@ -528,6 +528,10 @@ def affected(query: str, inventory_location: str | None, db: Path | None, all_re
               show_default=True)
 @click.option("--out", type=click.Path(path_type=Path, dir_okay=False), help="Write the report to this file.")
 @click.option("--webhook", metavar="URL", help="POST the JSON report to this URL (one request per run).")
+@click.option("--issues", "issue_forge", type=click.Choice(["github", "gitlab"]), default=None,
+              help="Open one issue per changed environment in this repository/project, updated (not duplicated) on "
+              "later runs: GITHUB_TOKEN + GITHUB_REPOSITORY (permissions: issues: write), or GATE_GITLAB_TOKEN + "
+              "CI_API_V4_URL + CI_PROJECT_ID.")
 @click.option("--key", "key_paths", multiple=True, type=click.Path(path_type=Path, dir_okay=False),
               help="Verify RECORD files with these pinned public keys (inventory records were verified on add).")
 @click.option("--policy", "policy_arg", default="production", show_default=True,
@@ -536,8 +540,8 @@ def affected(query: str, inventory_location: str | None, db: Path | None, all_re
               help="Exit 1 when an environment of this stage is newly blocked. Repeatable.")
 @_NOW_OPTION
 def monitor(inputs: tuple[Path, ...], inventory_location: str | None, db: Path | None, expiring_days: int,
-            output_format: str, out: Path | None, webhook: str | None, key_paths: tuple[Path, ...], policy_arg: str,
-            fail_stages: tuple[str, ...], now: str | None) -> int:
+            output_format: str, out: Path | None, webhook: str | None, issue_forge: str | None,
+            key_paths: tuple[Path, ...], policy_arg: str, fail_stages: tuple[str, ...], now: str | None) -> int:
     """Judge every inventory environment (its newest record), or the given records/SBOMs, again by its
     recorded policy against the current advisory database, and report what changed since its decision.
 
@@ -595,7 +599,18 @@ def monitor(inputs: tuple[Path, ...], inventory_location: str | None, db: Path |
         from gate.monitor.notify import WebhookNotifier
 
         WebhookNotifier(webhook).send(report)
-    # SEAM (issue 6): an IssueNotifier(sink) with the forge client's GitHub/GitLab IssueSink goes here.
+    if issue_forge is not None:
+        import os
+
+        from gate.ci.comment import github_forge, gitlab_forge
+        from gate.ci.issues import ForgeIssueSink
+        from gate.monitor.notify import IssueNotifier
+
+        forge = github_forge(os.environ, permission="issues: write") if issue_forge == "github" \
+            else gitlab_forge(os.environ)
+        sink = ForgeIssueSink(forge)
+        IssueNotifier(sink).send(report)
+        click.echo(f"monitor: issues opened: {len(sink.created)}, updated: {len(sink.updated)}", err=True)
     return EXIT_BLOCKED if report.failed else EXIT_PASS
 
 

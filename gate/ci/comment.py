@@ -162,6 +162,22 @@ def _required(environ: Mapping[str, str], name: str, why: str) -> str:
     return value
 
 
+def github_forge(environ: Mapping[str, str], *, permission: str) -> GitHub:
+    """The repository of this workflow run, through ``GITHUB_API_URL`` (GitHub Enterprise Server too)."""
+    token = _required(environ, "GITHUB_TOKEN", f"give the job a token (permissions: {permission})")
+    repository = _required(environ, "GITHUB_REPOSITORY", "the repository (OWNER/NAME) to write in")
+    return GitHub(token=token, repository=repository,
+                  api_url=environ.get("GITHUB_API_URL", "").strip() or "https://api.github.com")
+
+
+def gitlab_forge(environ: Mapping[str, str]) -> GitLab:
+    """The project of this pipeline, with the project access token in ``GATE_GITLAB_TOKEN``."""
+    token = _required(environ, "GATE_GITLAB_TOKEN", "a project access token with the api scope (CI_JOB_TOKEN "
+                      "cannot write notes or issues), in a masked CI/CD variable")
+    return GitLab(token=token, api_url=_required(environ, "CI_API_V4_URL", "the GitLab API URL"),
+                  project=_required(environ, "CI_PROJECT_ID", "the project to write in"))
+
+
 def _event(environ: Mapping[str, str]) -> tuple[int | None, str | None]:
     """The pull request number of the triggering event and, for ``workflow_run``, the head commit
     the run was for (to check a PR number handed over from an untrusted run)."""
@@ -213,10 +229,7 @@ def comment_github(out: Path, *, environ: Mapping[str, str], mode: Mode, marker:
     if number is None:
         return Outcome(action="skipped", note="not a pull request run: no pull_request in GITHUB_EVENT_PATH and "
                        "no --pr")
-    token = _required(environ, "GITHUB_TOKEN", "give the job a token (permissions: pull-requests: write)")
-    repository = _required(environ, "GITHUB_REPOSITORY", "the repository (OWNER/NAME) to comment in")
-    forge = GitHub(token=token, repository=repository,
-                   api_url=environ.get("GITHUB_API_URL", "").strip() or "https://api.github.com")
+    forge = github_forge(environ, permission="pull-requests: write")
     if head is not None and pr is not None:
         # A PR number handed over by an untrusted run (the fork case): it must be the PR this run was for.
         actual = forge.pull_request_head(number)
@@ -241,10 +254,7 @@ def comment_gitlab(out: Path, *, environ: Mapping[str, str], mode: Mode, marker:
         number = int(iid) if iid.isdigit() and int(iid) > 0 else None
     if number is None:
         return Outcome(action="skipped", note="not a merge request pipeline: no CI_MERGE_REQUEST_IID and no --mr")
-    token = _required(environ, "GATE_GITLAB_TOKEN", "a project access token with the api scope (CI_JOB_TOKEN "
-                      "cannot write notes), in a masked CI/CD variable")
-    forge = GitLab(token=token, api_url=_required(environ, "CI_API_V4_URL", "the GitLab API URL"),
-                   project=_required(environ, "CI_PROJECT_ID", "the project to comment in"))
+    forge = gitlab_forge(environ)
     job_url = environ.get("CI_JOB_URL", "").strip()
     the_marker = marker or default_marker(environ, "gitlab")
     body = comment_body(report, marker=the_marker, limit=forge.comment_limit,

@@ -1,5 +1,5 @@
-"""Where a monitor run's news goes: a webhook (one JSON POST per run), and, through a seam, one issue per
-affected environment in GitHub or GitLab.
+"""Where a monitor run's news goes: a webhook (one JSON POST per run), and one issue per affected
+environment in GitHub or GitLab.
 
 Webhook: the whole JSON report (``gate monitor --format json``'s document) in one POST, so a receiver
 (Slack/Teams relay, SIEM, a small service) sees every environment of the run at once and can tell a
@@ -7,8 +7,8 @@ quiet night (no changes) from a missing run. Sent through the same conventions a
 of the gate (:mod:`gate.network`: one User-Agent, one-line errors); a failure is a
 :class:`~gate.errors.ServiceError` (exit 6): the run was made, its news did not go out.
 
-Issues: :class:`IssueSink` is the seam. The forge client (``gate/ci/forge.py``: find an issue by a
-hidden marker, create it, update it) plugs in there; :func:`issue_for` already writes, per affected
+Issues: :class:`IssueSink` is the plug-in point; :class:`gate.ci.issues.ForgeIssueSink` implements it
+over the GitHub and GitLab clients (find an issue by its hidden marker and author, create, update); :func:`issue_for` already writes, per affected
 environment, the marker (stable per environment: repository, stage, name), the title and the body, so
 a second run updates the issue the first one opened instead of opening another.
 """
@@ -82,7 +82,7 @@ class Issue:
 
 
 class IssueSink(Protocol):
-    """SEAM for the forge client (gate/ci/forge.py): open the issue holding ``issue.marker``, or update it."""
+    """Open the issue holding ``issue.marker``, or update it (gate/ci/issues.py over the forge clients)."""
 
     def upsert(self, issue: Issue) -> None: ...
 

@@ -352,7 +352,8 @@ def test_gitlab_needs_a_project_access_token(gate: Gate, gitlab_env: ForgeServer
     monkeypatch.setenv("CI_JOB_TOKEN", "job-token")
     run = gate("comment", "gitlab", "--out", blocked)
     assert (run.code, run.err) == (3, "gate: error: GATE_GITLAB_TOKEN is not set: a project access token with the "
-                                      "api scope (CI_JOB_TOKEN cannot write notes), in a masked CI/CD variable\n")
+                                      "api scope (CI_JOB_TOKEN cannot write notes or issues), in a masked CI/CD "
+                                      "variable\n")
     assert gitlab_env.state.seen == []
 
 

@@ -273,3 +273,36 @@ def test_snapshot_minus_an_advisory_then_the_full_snapshot(gate: Gate, tmp_path:
         ("new", "PYSEC-2023-74", "requests", "2.30.0", "blocking")]
     assert "CVE-2023-32681" in changes[0]["aliases"] and changes[0]["fix"] == "2.31.0"
     shutil.rmtree(tmp_path / "unused", ignore_errors=True)
+
+
+@pytest.mark.parametrize("forge", ["github", "gitlab"])
+def test_monitor_opens_one_issue_per_changed_environment_then_updates_it(
+        gate: Gate, tmp_path: Path, world: dict[str, Path], monkeypatch: pytest.MonkeyPatch, forge: str) -> None:
+    from tests.ci.forge_server import GITHUB_TOKEN, GITLAB_TOKEN, ForgeServer
+
+    with ForgeServer() as server:
+        settings = ({"GITHUB_TOKEN": GITHUB_TOKEN, "GITHUB_API_URL": server.url, "GITHUB_REPOSITORY": "acme/app"}
+                    if forge == "github" else
+                    {"GATE_GITLAB_TOKEN": GITLAB_TOKEN, "CI_API_V4_URL": server.gitlab_url, "CI_PROJECT_ID": "5"})
+        for name, value in settings.items():
+            monkeypatch.setenv(name, value)
+        args = ("monitor", world["record"], "--key", world["pub"], "--db", world["now"], "--issues", forge)
+        first = gate(*args, "--now", "2026-11-28T00:00:00Z")
+        assert (first.code, first.err.splitlines()[-1]) == (1, "monitor: issues opened: 1, updated: 0"), first.err
+        (opened,) = server.state.issues
+        text = "body" if forge == "github" else "description"
+        author = opened["user"]["login"] if forge == "github" else opened["author"]["username"]
+        assert author == ("gate-bot" if forge == "github" else "project_5_bot")
+        marker = opened[text].splitlines()[0]
+        assert marker.startswith("<!-- promotion-gate:monitor:")
+        assert opened["title"].endswith(" is now blocked")
+        # Someone else's issue quoting the marker is never touched.
+        server.state.issues.append({**opened, "number" if forge == "github" else "iid": 90, "id": 90,
+                                    text: f"{marker}\nquoted by a person",
+                                    **({"user": {"login": "mallory"}} if forge == "github"
+                                       else {"author": {"id": 5, "username": "mallory"}})})
+        second = gate(*args, "--now", "2026-11-29T00:00:00Z")
+        assert (second.code, second.err.splitlines()[-1]) == (1, "monitor: issues opened: 0, updated: 1")
+        assert len(server.state.issues) == 2
+        assert "\\(in 6 days\\)" in server.state.issues[0][text]  # the later run's text replaced the first
+        assert server.state.issues[1][text] == f"{marker}\nquoted by a person"
