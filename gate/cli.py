@@ -333,6 +333,18 @@ def verify(record_path: Path, key_paths: tuple[Path, ...], subject_paths: tuple[
     return EXIT_PASS if result.passed else EXIT_BLOCKED
 
 
+def _record_payload(path: Path, key_paths: tuple[Path, ...], *, what: str) -> bytes:
+    """The statement bytes of a record file: verified against the pinned keys when given, else read
+    unverified with a note saying so (replay and drift accept both; inventory add does not)."""
+    from gate.record import load_public_key, read_record, unverified_payload, verify_envelope
+
+    document = read_record(path)
+    if key_paths:
+        return verify_envelope(document, [load_public_key(key) for key in key_paths], where=str(path)).payload
+    click.echo(f"gate: note: {what}'s signature was not checked (give --key to check it)", err=True)
+    return unverified_payload(document, where=str(path))
+
+
 @cli.command()
 @click.argument("record_path", metavar="RECORD", type=click.Path(path_type=Path, dir_okay=False))
 @_DB_OPTION
@@ -340,22 +352,10 @@ def verify(record_path: Path, key_paths: tuple[Path, ...], subject_paths: tuple[
               help="Verify the record with these pinned public keys first (recommended).")
 def replay(record_path: Path, db: Path | None, key_paths: tuple[Path, ...]) -> int:
     """Judge a record's environment again with its policy against a (newer) advisory database."""
-    from gate.record import (
-        decode_statement,
-        load_public_key,
-        read_record,
-        replay,
-        unverified_payload,
-        verify_envelope,
-    )
+    from gate.record import decode_statement, replay
 
     where = str(record_path)
-    document = read_record(record_path)
-    if key_paths:
-        payload = verify_envelope(document, [load_public_key(path) for path in key_paths], where=where).payload
-    else:
-        payload = unverified_payload(document, where=where)
-        click.echo("gate: note: the record's signature was not checked (give --key to check it)", err=True)
+    payload = _record_payload(record_path, key_paths, what="the record")
     result = replay(decode_statement(payload, where=where), _database_path(db), where=where)
     same = "same database" if result.same_database else f"database {result.db_digest} (recorded: "\
         f"{result.recorded_db_digest})"
@@ -643,17 +643,11 @@ def drift(env_path: Path, baseline_path: Path, policy_arg: str | None, key_paths
         effective = load_policy(resolve_policy_argument(policy_arg)).effective
         _require_drift(effective, policy_path)
     if baseline_path.is_file() and is_record(baseline_path):
-        from gate.record import decode_statement, load_public_key, read_record, unverified_payload, verify_envelope
+        from gate.record import decode_statement
         from gate.record.replay import recorded_check
 
         where = str(baseline_path)
-        document = read_record(baseline_path)
-        if key_paths:
-            payload = verify_envelope(document, [load_public_key(p) for p in key_paths], where=where).payload
-        else:
-            payload = unverified_payload(document, where=where)
-            click.echo("gate: note: the baseline record's signature was not checked (give --key to check it)",
-                       err=True)
+        payload = _record_payload(baseline_path, key_paths, what="the baseline record")
         statement = decode_statement(payload, where=where)
         baseline = recorded_check(statement, where=where).environment
         if policy_arg is None:

@@ -7,10 +7,11 @@ quiet night (no changes) from a missing run. Sent through the same conventions a
 of the gate (:mod:`gate.network`: one User-Agent, one-line errors); a failure is a
 :class:`~gate.errors.ServiceError` (exit 6): the run was made, its news did not go out.
 
-Issues: :class:`IssueSink` is the plug-in point; :class:`gate.ci.issues.ForgeIssueSink` implements it
-over the GitHub and GitLab clients (find an issue by its hidden marker and author, create, update); :func:`issue_for` already writes, per affected
-environment, the marker (stable per environment: repository, stage, name), the title and the body, so
-a second run updates the issue the first one opened instead of opening another.
+Issues: :class:`IssueSink` is the plug-in point; :class:`gate.ci.issues.ForgeIssueSink` implements
+it over the GitHub and GitLab clients (find an issue by its hidden marker and author, create,
+update); :func:`issue_for` writes, per affected environment, the marker (stable per environment:
+repository, stage, name), the title and the body, so a second run updates the issue the first one
+opened instead of opening another.
 """
 
 from __future__ import annotations

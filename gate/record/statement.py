@@ -125,17 +125,21 @@ def canonical_bytes(value: Any) -> bytes:
 def load_canonical(payload: bytes) -> tuple[Any, bool]:
     """Parse ``payload`` and say whether it is RFC 8785 canonical JSON (``gate verify``, ``inventory add``).
 
-    The parser's hooks see every number as written: a float with an exponent or a ``.0`` ending, or an
-    integer of 16 digits or more, is where Python and RFC 8785 may differ; with none of them and no
+    The parser's hooks see every number as written: a float Python would write otherwise (an exponent,
+    a ``.0`` ending, a small number written out in full), or an integer of 16 digits or more, is where
+    Python and RFC 8785 may differ; with none of them and no
     4-byte UTF-8 sequence (a key outside the BMP), comparing with Python's own form is exact and
     takes no walk. Otherwise ``rfc8785`` decides. ``json.JSONDecodeError``/``UnicodeDecodeError``
     propagate."""
     doubtful: list[str] = []
 
     def parse_float(text: str) -> float:
-        if "e" in text or "E" in text or text.endswith(".0"):
+        number = float(text)
+        # An exponent or a ".0" (Python keeps them, RFC 8785 does not), or a form Python would not
+        # write (2.2e-05 written out in full, as RFC 8785 does): there the two forms may differ.
+        if "e" in text or "E" in text or text.endswith(".0") or repr(number) != text:
             doubtful.append(text)
-        return float(text)
+        return number
 
     def parse_int(text: str) -> int:
         if len(text) > 15:
