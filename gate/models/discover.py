@@ -50,7 +50,9 @@ def _magic_says_model(path: Path) -> bool:
                     return archive_format(names) != "zip" or any(  # a bundle of model files (zip in zip)
                         os.path.splitext(name)[1].lower() in MODEL_SUFFIXES for name in names)
                 except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
-                    return False
+                    # Zip magic the gate cannot read could be a checkpoint it cannot judge (torch reads
+                    # some archives zipfile refuses): inventoried, its problem then goes to the policy.
+                    return True
     except OSError as error:
         raise InputError(f"cannot read: {error.strerror}", where=str(path)) from None
     return (is_pickle_start(head) or head.startswith((NUMPY_MAGIC, GGUF_MAGIC, HDF5_MAGIC))

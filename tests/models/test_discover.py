@@ -29,6 +29,14 @@ def test_walk_by_name_and_by_magic(tmp_path: Path) -> None:
                                  str(tmp_path / "sub" / "weights"), str(tmp_path / "sub" / "x.GGUF")]
 
 
+def test_a_zip_the_gate_cannot_read_is_listed_not_skipped(tmp_path: Path) -> None:
+    """It could be a checkpoint under another name that the gate cannot judge: fail closed."""
+    (tmp_path / "blob.dat").write_bytes(b"PK\x03\x04" + b"not a readable archive")
+    (model,) = inventory([tmp_path])
+    assert (model.path, model.format) == (str(tmp_path / "blob.dat"), "zip")
+    assert model.problems == ("zip: not a readable zip archive: File is not a zip file",)
+
+
 def test_explicit_file_is_always_scanned_and_listed_once(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("hello")
     (tmp_path / "m.pkl").write_bytes(b"N.")
