@@ -11,11 +11,10 @@ import datetime as dt
 import difflib
 import hashlib
 import json
-import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import yaml
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -42,10 +41,8 @@ from gate.policy.model import (
     VulnerabilityRules,
 )
 from gate.policy.schema import POLICY_SCHEMA
+from gate.schema_validation import draft_2020_12
 from gate.targets import normalise_platform
-
-if TYPE_CHECKING:
-    from jsonschema import Draft202012Validator
 
 MAX_POLICY_BYTES = 1_000_000
 MAX_NODES = 100_000
@@ -206,34 +203,8 @@ def _line_for(document: _Document, key_path: _Path) -> int | None:
     return document.lines.get(())
 
 
-# The optional libraries jsonschema imports, when installed, to check string formats. The policy
-# schema checks no formats, and one of them (rfc3987-syntax, which jsonschema[format-nongpl]
-# brings) compiles a grammar on import: 1.1 s of a 0.35 s check, seen in a CI image.
-_FORMAT_LIBRARIES = ("fqdn", "idna", "isoduration", "jsonpointer", "rfc3339_validator", "rfc3986_validator",
-                     "rfc3987", "rfc3987_syntax", "uri_template", "webcolors")
-
-
-def _validator_class() -> type[Draft202012Validator]:
-    """jsonschema's validator, imported without its optional format checkers (when this process
-    has not imported jsonschema already); imported here, not at the top: it is the slowest
-    import of a check."""
-    if "jsonschema" not in sys.modules:
-        blocked = [name for name in _FORMAT_LIBRARIES if name not in sys.modules]
-        for name in blocked:
-            sys.modules[name] = None  # type: ignore[assignment]  # makes ``import name`` fail fast
-        try:
-            import jsonschema  # noqa: F401
-        finally:
-            for name in blocked:
-                if sys.modules.get(name, False) is None:
-                    del sys.modules[name]
-    from jsonschema import Draft202012Validator
-
-    return Draft202012Validator
-
-
 def _validate(document: _Document) -> None:
-    validator = _validator_class()(POLICY_SCHEMA)
+    validator = draft_2020_12()(POLICY_SCHEMA)
     errors = sorted(validator.iter_errors(document.data),
                     key=lambda e: (_line_for(document, tuple(e.absolute_path)) or 0, list(map(str, e.absolute_path))))
     if not errors:

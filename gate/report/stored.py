@@ -86,8 +86,7 @@ def key_path(parts: Any) -> str:
 
 def read_result(path: Path) -> dict[str, Any]:
     """The parsed, checked result document at ``path``."""
-    import jsonschema
-
+    from gate.schema_validation import draft_2020_12
     from gate.sources.base import decode_utf8, read_bounded
 
     data = read_bounded(path, limit=MAX_RESULT_BYTES)
@@ -105,8 +104,10 @@ def read_result(path: Path) -> dict[str, Any]:
     if isinstance(version, int) and not isinstance(version, bool) and version > SCHEMA_VERSION:
         raise InputError(f"{version} is newer than this gate reads ({SCHEMA_VERSION}): use the gate that wrote it",
                          where=path, key_path="schema_version")
-    validator = jsonschema.Draft202012Validator(RESULT_SCHEMA)
-    problem = jsonschema.exceptions.best_match(validator.iter_errors(document))
+    validator = draft_2020_12()(RESULT_SCHEMA)
+    from jsonschema.exceptions import best_match
+
+    problem = best_match(validator.iter_errors(document))
     if problem is not None:
         raise InputError(_message(problem), where=path, key_path=key_path(problem.absolute_path) or None)
     return document

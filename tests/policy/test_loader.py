@@ -210,21 +210,3 @@ def test_null_switches_off_a_parent_section(tmp_path: Path) -> None:
     assert policy.packages is None
     assert policy.effective == {"vulnerabilities": {"block_at": "high"}}
 
-
-def test_loading_a_policy_imports_none_of_jsonschemas_format_libraries() -> None:
-    """rfc3987-syntax (from jsonschema[format-nongpl]) took 1.1 s to import in a test venv: the
-    policy schema checks no formats, so none of those libraries may ride along; and a library the
-    process wants later still imports."""
-    import importlib.util
-    import subprocess
-    import sys
-
-    from gate.policy.loader import _FORMAT_LIBRARIES
-
-    installed = [name for name in _FORMAT_LIBRARIES if importlib.util.find_spec(name) is not None]
-    code = ("import sys; from gate.policy import load_policy, resolve_policy_argument; "
-            "load_policy(resolve_policy_argument('production')); "
-            f"print([n for n in {_FORMAT_LIBRARIES!r} if n in sys.modules]); "
-            f"[__import__(n) for n in {installed!r}]; print('later imports work')")
-    shown = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
-    assert shown.splitlines() == ["[]", "later imports work"]
