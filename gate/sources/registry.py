@@ -11,8 +11,9 @@ more general one (any directory of distributions).
 
 from __future__ import annotations
 
+import functools
 import importlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from gate.errors import InputError
@@ -32,19 +33,22 @@ class ReaderEntry:
     input_kind: InputKind
     module: str
     attribute: str
-    _loaded: list[Reader] = field(default_factory=list, repr=False, compare=False)
 
     def load(self) -> Reader:
-        if not self._loaded:
-            reader: Reader = getattr(importlib.import_module(self.module), self.attribute)()
-            self._loaded.append(reader)
-        return self._loaded[0]
+        return _reader(self.module, self.attribute)
 
     def detect(self, path: Path) -> bool:
         return self.load().detect(path)
 
     def read(self, path: Path, *, target: Target | None) -> Environment:
         return self.load().read(path, target=target)
+
+
+@functools.cache
+def _reader(module: str, attribute: str) -> Reader:
+    """The reader instance of a class, made once per process."""
+    reader: Reader = getattr(importlib.import_module(module), attribute)()
+    return reader
 
 
 def _entry(name: str, input_kind: InputKind, module: str, attribute: str) -> ReaderEntry:
