@@ -12,9 +12,11 @@ import json
 import re
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.loopback import Loopback, StatefulServer
 
 GITHUB_TOKEN = "ghs_test-token-0123456789"
 GITLAB_TOKEN = "glpat-test-token-0123456789"
@@ -52,7 +54,7 @@ class ForgeState:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: StatefulServer
 
     def do_GET(self) -> None:
         self._dispatch("GET")
@@ -233,36 +235,13 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, state: ForgeState) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.state = state
-
-
-class ForgeServer:
+class ForgeServer(Loopback):
     """Both APIs on one loopback port for the duration of a ``with`` block."""
 
     def __init__(self) -> None:
         self.state = ForgeState()
-        self._server = _Server(self.state)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02},
-                                        daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        super().__init__(_Handler, self.state)
 
     @property
     def gitlab_url(self) -> str:
         return self.url + "/api/v4"
-
-    def __enter__(self) -> ForgeServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()

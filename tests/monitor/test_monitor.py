@@ -8,17 +8,18 @@ import datetime as dt
 import http.server
 import json
 import shutil
-import threading
 import zipfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 
 from gate.advisories import import_database
 from tests.conftest import SNAPSHOT_YAML_ZIP, Run
 from tests.inventory.helpers import ci, decide, lockfile, new_key, public_key_file, write_record
+from tests.loopback import Loopback, StatefulServer
 
 Gate = Callable[..., Run]
 IMPORTED = dt.datetime(2026, 11, 25, tzinfo=dt.UTC)
@@ -165,14 +166,20 @@ def test_record_files_sbom_and_out_file(gate: Gate, tmp_path: Path, world: dict[
     assert forged.code == 5
 
 
+@dataclass
+class _Received:
+    requests: list[tuple[str, dict[str, str], bytes]] = field(default_factory=list)
+    status: int = 204
+
+
 class _Receiver(http.server.BaseHTTPRequestHandler):
-    received: ClassVar[list[tuple[str, dict[str, str], bytes]]] = []
-    status = 204
+    server: StatefulServer
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).received.append((self.path, dict(self.headers), body))
-        self.send_response(type(self).status)
+        state: _Received = self.server.state
+        state.requests.append((self.path, dict(self.headers), body))
+        self.send_response(state.status)
         self.end_headers()
 
     def log_message(self, *args: object) -> None:
@@ -180,34 +187,26 @@ class _Receiver(http.server.BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def receiver() -> Iterator[tuple[str, type[_Receiver]]]:
-    class Handler(_Receiver):
-        received: ClassVar[list[tuple[str, dict[str, str], bytes]]] = []
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", Handler
-    finally:
-        server.shutdown()
-        server.server_close()
+def receiver() -> Iterator[tuple[str, _Received]]:
+    received = _Received()
+    with Loopback(_Receiver, received) as server:
+        yield server.url, received
 
 
 def test_webhook_gets_the_json_report(gate: Gate, tmp_path: Path, world: dict[str, Path],
-                                      receiver: tuple[str, type[_Receiver]]) -> None:
-    url, handler = receiver
+                                      receiver: tuple[str, _Received]) -> None:
+    url, received = receiver
     location = str(tmp_path / "inventory.sqlite3")
     _inventory(gate, location, world)
     args = ("monitor", "--inventory", location, "--db", world["now"], "--now", "2026-11-28T00:00:00Z")
     run = gate(*args, "--webhook", f"{url}/hooks/gate?token=s3cret")
     assert run.code == 1, run.err
-    ((path, headers, body),) = handler.received
+    ((path, headers, body),) = received.requests
     assert path == "/hooks/gate?token=s3cret"
     assert headers["Content-Type"] == "application/json; charset=utf-8"
     assert headers["User-Agent"].startswith("promotion-gate/")
     assert json.loads(body) == json.loads(gate(*args, "--format", "json").out)
-    handler.status = 500
+    received.status = 500
     failed = gate(*args, "--webhook", f"{url}/hooks/gate?token=s3cret")
     assert failed.code == 6
     assert failed.err == f"gate: error: {url}/hooks/gate: webhook answered HTTP 500 Internal Server Error\n"

@@ -17,9 +17,11 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
+
+from tests.loopback import Loopback, StatefulServer
 
 PAGE_TYPE = "application/vnd.pypi.simple.v1+json"
 OLD = "2025-01-01T00:00:00.000000Z"  # long before the tests' judging time
@@ -96,7 +98,7 @@ class ServerState:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    server: _Server
+    server: StatefulServer
 
     def do_GET(self) -> None:
         state = self.server.state
@@ -160,29 +162,13 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def __init__(self, state: ServerState) -> None:
-        super().__init__(("127.0.0.1", 0), _Handler)
-        self.state = state
-
-    def handle_error(self, request: object, client_address: object) -> None:
-        """Quiet: a client that stops reading (size bounds, timeouts) is what some tests provoke."""
-
-
-class IndexServer:
+class IndexServer(Loopback):
     """The tree served on loopback for the duration of a ``with`` block."""
 
     def __init__(self, root: Path) -> None:
         self.tree = IndexTree(root)
         self.state = ServerState(root=root)
-        self._server = _Server(self.state)
-        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        super().__init__(_Handler, self.state)
 
     @property
     def index_url(self) -> str:
@@ -194,15 +180,6 @@ class IndexServer:
 
     def paths(self) -> list[str]:
         return sorted(r.path for r in self.state.requests)
-
-    def __enter__(self) -> IndexServer:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join()
 
 
 @contextmanager
