@@ -8,16 +8,24 @@ Prints medians; run it on an idle machine:
 
 With ``--cyclonedx-py`` it also times ``cyclonedx-py environment --no-validate ENV`` (SBOM only)
 in the same loop, so the comparison sees the same machine load.
+
+"What --out adds, cold" splits the outputs of ``gate check --out`` the way a real run pays for
+them: each figure is taken in a fresh interpreter, imports included, in the order the CLI runs
+them (the in-process figures above are warm and leave the imports out).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 from timing import interleaved_medians, median_seconds, show
@@ -30,7 +38,61 @@ SNAPSHOTS = {
 }
 
 
+COLD_PARTS = ("result.json + report.md", "sbom.cdx.json", "results.sarif + GitLab report", "record.dsse.json (signed)")
+
+
+def cold_outputs(env: Path, policy_path: str, db: Path, key: Path) -> None:
+    """One fresh-interpreter run: judge ``env``, then time each output as ``gate check --out`` makes
+    it, imports included; print the seconds as a JSON list in :data:`COLD_PARTS` order."""
+    import time
+
+    sys.path.insert(0, str(REPO))
+    from gate.advisories import AdvisoryDatabase
+    from gate.policy import load_policy, resolve_policy_argument
+    from gate.policy.evaluate import evaluate
+    from gate.sources import reader_for_environment
+
+    now = dt.datetime(2026, 7, 24, tzinfo=dt.UTC)
+    environment = reader_for_environment(env).read(env, target=None)
+    policy = load_policy(resolve_policy_argument(policy_path))
+    with AdvisoryDatabase.open(db) as database:
+        info = database.info
+        matches = database.matches(environment.packages)
+    decision = evaluate(environment=environment, policy=policy, matches=matches, database=info, now=now)
+    times = []
+    start = time.perf_counter()
+    from gate.report import render_markdown, result_document
+
+    document = result_document(decision)
+    outputs = {"report.md": render_markdown(decision)}
+    times.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    from gate.sbom import render_sbom
+
+    outputs["sbom.cdx.json"] = render_sbom(decision)
+    times.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    from gate.report.gitlab import render_gitlab
+    from gate.report.sarif import render_sarif
+
+    render_sarif(document, root=str(REPO), base=str(REPO))
+    render_gitlab(document, root=str(REPO), base=str(REPO))
+    times.append(time.perf_counter() - start)
+    start = time.perf_counter()
+    from gate.record import ENVIRONMENT_JSON, Subject, environment_manifest, make_record
+
+    subjects = [Subject(name=ENVIRONMENT_JSON, data=environment_manifest(environment)),
+                *(Subject(name=name, data=text.encode("utf-8")) for name, text in outputs.items())]
+    make_record(decision, subjects=subjects, environ={"GATE_SIGNING_KEY": str(key)}, started_at=now,
+                finished_at=now, require_signature=True)
+    times.append(time.perf_counter() - start)
+    print(json.dumps(times))
+
+
 def main() -> None:
+    if sys.argv[1:2] == ["--cold-outputs"]:
+        cold_outputs(Path(sys.argv[2]), sys.argv[3], Path(sys.argv[4]), Path(sys.argv[5]))
+        return
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env", type=Path, required=True, help="a virtualenv of 200+ distributions")
     parser.add_argument("--runs", type=int, default=15)
@@ -59,7 +121,7 @@ def main() -> None:
             sys.exit(f"{snapshot}: missing; the benchmark needs ../shared")
         target = work / f"{label.replace(' ', '-')}.sqlite3"
         show(f"gate db import ({label}, {snapshot.stat().st_size // 1_000_000} MB)",
-             median_seconds(lambda s=snapshot, t=target: import_database(s, t, now=now), args.import_runs),
+             median_seconds(partial(import_database, snapshot, target, now=now), args.import_runs),
              args.import_runs)
     os.replace(work / "yaml-zip.sqlite3", db)
 
@@ -101,6 +163,18 @@ def main() -> None:
         lambda: make_record(decision, subjects=[Subject(name="report.md", data=b"")], environ=signing,
                             started_at=now, finished_at=now, require_signature=False), args.runs), args.runs)
 
+    cold: list[list[float]] = []
+    for _ in range(args.runs):
+        completed = subprocess.run([sys.executable, __file__, "--cold-outputs", str(args.env), args.policy, str(db),
+                                    str(private_key)], capture_output=True, check=True, text=True)
+        cold.append(json.loads(completed.stdout))
+    for index, part in enumerate(COLD_PARTS):
+        values = [run[index] for run in cold]
+        show(f"what --out adds, cold: {part}", (statistics.median(values), min(values), max(values)), args.runs)
+    totals = [run[1] + run[3] for run in cold]
+    show("what --out adds, cold: SBOM + record (budget 200 ms)",
+         (statistics.median(totals), min(totals), max(totals)), args.runs)
+
     command = [sys.executable, "-m", "gate", "check", "--env", str(args.env), "--policy", args.policy,
                "--db", str(db), "--now", "2026-07-24T00:00:00Z"]
 
@@ -110,7 +184,7 @@ def main() -> None:
         if completed.returncode not in (0, 1):
             sys.exit(f"gate check failed ({completed.returncode}): {completed.stderr.decode()}")
 
-    timed = {
+    timed: dict[str, Callable[[], object]] = {
         "gate check, no --out (python -m gate)": lambda: whole_check([]),
         "gate check --out: result, report, SBOM, signed record": lambda: whole_check(["--out", str(work / "out")]),
     }

@@ -186,7 +186,7 @@ def check(env_path: Path | None, lockfiles: tuple[Path, ...], target_text: str |
                         models=models)
     document = result_document(decision)
     if out is not None:
-        from gate.sbom import render_sbom  # the SBOM library is a tenth of start-up: only when writing
+        from gate.sbom import render_sbom  # only when writing
 
         outputs = {
             "result.json": dump_json(document),

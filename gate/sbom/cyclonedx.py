@@ -1,14 +1,21 @@
-"""Render a :class:`~gate.model.Decision` as CycloneDX 1.6 JSON with ``cyclonedx-python-lib``.
+"""Render a :class:`~gate.model.Decision` as CycloneDX 1.6 JSON.
 
 The BOM describes exactly the environment that was judged (the root component, identified by
 its digest), one library component per package, the dependency edges the metadata states, and
 one vulnerability per finding with the waiver that applied. It is a subject of the signed
 record, so it must be reproducible: the timestamp is the decision's injected ``checked_at``,
-every bom-ref is derived from the package (the library would otherwise mint random UUIDs),
-and the serial number is a UUID derived from the sha256 of the rendered BOM itself.
+every bom-ref is derived from the package, every list is sorted, and the serial number is a UUID
+derived from the sha256 of the rendered BOM itself.
 
-The library's JSON validator is not imported here: it loads the schemas and ``jsonschema``,
-which costs more than the whole render; the tests validate strictly instead.
+Why the document is built here as plain JSON and not through ``cyclonedx-python-lib``'s model:
+the library keeps every list field in a ``SortedSet`` ordered by wide comparison tuples, checks
+the graph, then serialises through ``dumps`` → ``loads`` → ``dumps``. For the 221-package
+benchmark environment that was 200-300 ms of a 330 ms check, and the issue's budget for record
+and SBOM together is 200 ms. The library stays the judge of what a correct document is: the
+tests pass every rendered BOM through its strict 1.6 schema validator and through its own
+deserialiser and serialiser, which must give back the identical document, in the same order
+(tests/sbom/test_cyclonedx.py). So the output is what the library would write, at a tenth of
+the cost; a change of the library's view of the model fails those tests, not a user's run.
 """
 
 from __future__ import annotations
@@ -18,30 +25,8 @@ import json
 import re
 import uuid
 from collections.abc import Iterable
-from decimal import Decimal
 from urllib.parse import urlsplit
 
-from cyclonedx.model import ExternalReference, ExternalReferenceType, HashAlgorithm, HashType, Property, XsUri
-from cyclonedx.model.bom import Bom, BomMetaData
-from cyclonedx.model.bom_ref import BomRef
-from cyclonedx.model.component import Component, ComponentType
-from cyclonedx.model.dependency import Dependency
-from cyclonedx.model.impact_analysis import ImpactAnalysisResponse, ImpactAnalysisState
-from cyclonedx.model.license import DisjunctiveLicense, License, LicenseExpression
-from cyclonedx.model.tool import ToolRepository
-from cyclonedx.model.vulnerability import (
-    BomTarget,
-    Vulnerability,
-    VulnerabilityAdvisory,
-    VulnerabilityAnalysis,
-    VulnerabilityRating,
-    VulnerabilityReference,
-    VulnerabilityScoreSource,
-    VulnerabilitySeverity,
-    VulnerabilitySource,
-)
-from cyclonedx.output import make_outputter
-from cyclonedx.schema import OutputFormat, SchemaVersion
 from packageurl import PackageURL
 
 import gate
@@ -50,87 +35,105 @@ from gate.licenses import detect
 from gate.model import Decision, Finding, Level, ModelCard, ModelFile, Package, Safety, Severity, SourceKind
 
 SPEC_VERSION = "1.6"
+SCHEMA_URI = "http://cyclonedx.org/schema/bom-1.6.schema.json"
 ROOT_REF = "environment"
 TOOL_REF = "promotion-gate"
 PROPERTY_LIMIT = 200  # a raw licence text can be pages long: the report quotes an excerpt, so does the BOM
 
-# The serial is computed from the BOM rendered with this placeholder, then put in its place.
-_PLACEHOLDER = uuid.UUID(int=0)
-_PLACEHOLDER_FIELD = f'"serialNumber": "{_PLACEHOLDER.urn}"'
+Json = dict[str, object]
 
-_HASHES: dict[str, tuple[HashAlgorithm, int]] = {
-    "md5": (HashAlgorithm.MD5, 32),
-    "sha1": (HashAlgorithm.SHA_1, 40),
-    "sha256": (HashAlgorithm.SHA_256, 64),
-    "sha384": (HashAlgorithm.SHA_384, 96),
-    "sha512": (HashAlgorithm.SHA_512, 128),
+# The serial is computed from the BOM rendered with this placeholder, then put in its place.
+_PLACEHOLDER = uuid.UUID(int=0).urn
+
+# CycloneDX names of the hash algorithms, with the length of a well-formed hex digest.
+_HASHES: dict[str, tuple[str, int]] = {
+    "md5": ("MD5", 32),
+    "sha1": ("SHA-1", 40),
+    "sha256": ("SHA-256", 64),
+    "sha384": ("SHA-384", 96),
+    "sha512": ("SHA-512", 128),
 }
 _HEX = re.compile(r"[0-9a-f]+")
 _REQUIREMENT_NAME = re.compile(r"\s*([A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?)")
 _EXTRA_MARKER = re.compile(r"\bextra\s*==")
 _NORMALISE = re.compile(r"[-_.]+")
 
-_SEVERITY: dict[Level, VulnerabilitySeverity] = {
-    Level.MALICIOUS: VulnerabilitySeverity.CRITICAL,
-    Level.CRITICAL: VulnerabilitySeverity.CRITICAL,
-    Level.HIGH: VulnerabilitySeverity.HIGH,
-    Level.MEDIUM: VulnerabilitySeverity.MEDIUM,
-    Level.LOW: VulnerabilitySeverity.LOW,
-    Level.UNKNOWN: VulnerabilitySeverity.UNKNOWN,
+# xs:anyURI / iri-reference: the characters CycloneDX tools percent-encode, and the forms they
+# reject (a stray ``%``, two fragments); cyclonedx-python-lib's ``XsUri`` applies the same rules.
+_URI_REPLACEMENTS = (('"', "%22"), ("'", "%27"), ("[", "%5B"), ("]", "%5D"), ("<", "%3C"), (">", "%3E"),
+                     ("{", "%7B"), ("}", "%7D"))
+_INVALID_URI = re.compile(r"%(?![0-9A-F]{2})|#.*#", re.IGNORECASE)
+
+_SEVERITY: dict[Level, str] = {
+    Level.MALICIOUS: "critical",
+    Level.CRITICAL: "critical",
+    Level.HIGH: "high",
+    Level.MEDIUM: "medium",
+    Level.LOW: "low",
+    Level.UNKNOWN: "unknown",
 }
-_VECTOR_METHODS: tuple[tuple[str, VulnerabilityScoreSource], ...] = (
-    ("CVSS:4.", VulnerabilityScoreSource.CVSS_V4),
-    ("CVSS:3.1/", VulnerabilityScoreSource.CVSS_V3_1),
-    ("CVSS:3.0/", VulnerabilityScoreSource.CVSS_V3),
-    ("AV:", VulnerabilityScoreSource.CVSS_V2),
+_VECTOR_METHODS: tuple[tuple[str, str], ...] = (
+    ("CVSS:4.", "CVSSv4"),
+    ("CVSS:3.1/", "CVSSv31"),
+    ("CVSS:3.0/", "CVSSv3"),
+    ("AV:", "CVSSv2"),
 )
+_CVSS_PREFIX = re.compile(r"^CVSS:\d\.\d/?")
 
 
 def render_sbom(decision: Decision) -> str:
     """The decision's environment and findings as CycloneDX 1.6 JSON: same decision, same bytes."""
-    bom = _bom(decision)
-    text = make_outputter(bom, OutputFormat.JSON, SchemaVersion.V1_6).output_as_string(indent=2)
-    text = _add_model_cards(text, decision.models)
-    if text.count(_PLACEHOLDER_FIELD) != 1:  # the library's layout changed: fail loudly, never emit a wrong serial
-        raise RuntimeError("cyclonedx-python-lib wrote no single serialNumber field")
+    document = _bom(decision)
+    text = json.dumps(document, indent=2, sort_keys=True)
     digest = hashlib.sha256(text.encode("utf-8")).digest()
     serial = uuid.UUID(bytes=digest[:16], version=5)  # RFC 4122 layout; the name hashed is the BOM itself
-    return text.replace(_PLACEHOLDER_FIELD, f'"serialNumber": "{serial.urn}"', 1) + "\n"
+    document["serialNumber"] = serial.urn
+    return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 
-def purl_for(package: Package) -> PackageURL:
-    """``pkg:pypi/<name>@<version>`` or ``pkg:conda/<name>@<version>?channel=<channel>``."""
+def purl_for(package: Package) -> PackageURL | None:
+    """``pkg:pypi/<name>@<version>`` or ``pkg:conda/<name>@<version>?channel=<channel>``; None for a
+    requirement that names no project (a bare URL or path), which has no package URL to give."""
     if package.ecosystem == "conda":
         channel = package.source.url if package.source.kind is SourceKind.CHANNEL else None
         return PackageURL(type="conda", name=package.name, version=package.version,
                           qualifiers={"channel": channel} if channel else None)
+    if package.pypi_name is None:
+        return None
     return PackageURL(type="pypi", name=package.name, version=package.version)
 
 
 def bom_ref_for(package: Package) -> str:
-    """The package's purl: stable across runs and machines, and what a reader of the BOM searches for."""
-    return purl_for(package).to_string()
+    """The package's purl: stable across runs and machines, and what a reader of the BOM searches for;
+    for a requirement that names no project, the URL or path it is listed under."""
+    purl = purl_for(package)
+    return purl.to_string() if purl is not None else f"requirement:{package.name}"
 
 
-def _bom(decision: Decision) -> Bom:
+def model_ref(model: ModelFile) -> str:
+    """A model file's bom-ref: its path as shown, which is unique among the files scanned."""
+    return f"model:{model.path}"
+
+
+def _bom(decision: Decision) -> Json:
     environment = decision.environment
-    refs = _refs(environment.packages)
-    root = Component(
-        type=ComponentType.APPLICATION, name=environment.source, version=environment.digest,
-        bom_ref=ROOT_REF, properties=_properties(
+    purls = [purl_for(package) for package in environment.packages]
+    refs = _refs([bom_ref_for(package) for package in environment.packages])
+    root = _omit_empty({
+        "type": "application", "name": environment.source, "version": environment.digest, "bom-ref": ROOT_REF,
+        "properties": _properties(
             ("gate:environment-kind", environment.kind),
             ("gate:environment-digest", environment.digest),
             ("gate:target-python", environment.target.python),
             ("gate:target-platform", environment.target.platform),
-        ))
-    tool = Component(type=ComponentType.APPLICATION, name="promotion-gate", version=gate.__version__,
-                     bom_ref=TOOL_REF)
+        )})
+    tool = {"type": "application", "name": "promotion-gate", "version": gate.__version__, "bom-ref": TOOL_REF}
     database = decision.database
-    metadata = BomMetaData(
-        tools=ToolRepository(components=[tool]),
-        component=root,
-        timestamp=decision.checked_at.replace(microsecond=0),
-        properties=_properties(
+    metadata = {
+        "timestamp": decision.checked_at.replace(microsecond=0).isoformat(),
+        "tools": {"components": [tool]},
+        "component": root,
+        "properties": _properties(
             ("gate:verdict", decision.verdict.value),
             ("gate:checked-at", format_instant(decision.checked_at)),
             ("gate:policy-path", decision.policy.path),
@@ -139,45 +142,53 @@ def _bom(decision: Decision) -> Bom:
             ("gate:database-source", database.source if database else None),
             ("gate:database-digest", database.digest if database else None),
         ),
-    )
-    components = [_component(package, ref) for package, ref in zip(environment.packages, refs, strict=True)]
+    }
+    components = [_component(package, ref=ref, purl=purl)
+                  for package, ref, purl in zip(environment.packages, refs, purls, strict=True)]
     components.extend(_model_component(model) for model in decision.models)
     refs_by_package = dict(zip(environment.packages, refs, strict=True))
-    vulnerabilities = [_vulnerability(finding, refs_by_package=refs_by_package) for finding in decision.findings]
-    dependencies = _dependencies(environment.packages, refs)
-    if decision.models:  # promoted together: the root depends on the model files too
-        model_refs = [model_ref(model) for model in decision.models]
-        top = dependencies[0]
-        dependencies[0] = Dependency(ref=top.ref, dependencies=[
-            *top.dependencies, *(Dependency(ref=BomRef(ref)) for ref in model_refs)])
-        dependencies.extend(Dependency(ref=BomRef(ref)) for ref in model_refs)
-    return Bom(serial_number=_PLACEHOLDER, metadata=metadata, components=components,
-               dependencies=dependencies, vulnerabilities=vulnerabilities)
+    vulnerabilities = [_vulnerability(finding, ref=refs_by_package[finding.package]) for finding in decision.findings]
+    document: Json = {
+        "$schema": SCHEMA_URI,
+        "bomFormat": "CycloneDX",
+        "specVersion": SPEC_VERSION,
+        "serialNumber": _PLACEHOLDER,
+        "version": 1,
+        "metadata": metadata,
+        "components": sorted(components, key=_component_order),
+        "dependencies": _dependencies(environment.packages, refs,
+                                      models=[model_ref(model) for model in decision.models]),
+    }
+    if vulnerabilities:
+        document["vulnerabilities"] = sorted(vulnerabilities, key=lambda v: (v["id"], v["bom-ref"]))
+    return document
 
 
-def model_ref(model: ModelFile) -> str:
-    """A model file's bom-ref: its path as shown, which is unique among the files scanned."""
-    return f"model:{model.path}"
+def _component_order(component: Json) -> tuple[str, ...]:
+    """The order CycloneDX tools keep: type, name, version, bom-ref (a model file has no version)."""
+    return (str(component["type"]), str(component["name"]), str(component.get("version", "")),
+            str(component["bom-ref"]))
 
 
-def _model_component(model: ModelFile) -> Component:
+def _model_component(model: ModelFile) -> Json:
     """A ``machine-learning-model`` component: the file's hash, format and scan verdict; the imports
-    that decided the verdict; the licence its README states."""
+    that decided the verdict; the licence its README states; the model card."""
     card = model.card
-    licenses: list[License] = []
+    licenses: list[Json] = []
     if card is not None and card.license is not None:
         from gate.licenses import normalise_id
 
         identifier = normalise_id(card.license)
-        licenses = [LicenseExpression(identifier) if identifier is not None
-                    else DisjunctiveLicense(name=card.license[:PROPERTY_LIMIT])]
-    return Component(
-        type=ComponentType.MACHINE_LEARNING_MODEL,
-        name=model.path,
-        bom_ref=model_ref(model),
-        hashes=_hashes([("sha256", model.sha256)]) if model.sha256 else [],
-        licenses=licenses,
-        properties=_properties(
+        licenses = [{"expression": identifier} if identifier is not None
+                    else {"license": {"name": card.license[:PROPERTY_LIMIT]}}]
+    ref = model_ref(model)
+    return _omit_empty({
+        "type": "machine-learning-model",
+        "name": model.path,
+        "bom-ref": ref,
+        "hashes": _hashes([("sha256", model.sha256)]) if model.sha256 else [],
+        "licenses": licenses,
+        "properties": _properties(
             ("gate:model-format", model.format),
             ("gate:model-verdict", model.verdict),
             ("gate:model-size", str(model.size)),
@@ -185,58 +196,45 @@ def _model_component(model: ModelFile) -> Component:
               for i in model.imports if i.safety is not Safety.SAFE),
             *(("gate:model-problem", _shorten(problem)) for problem in model.problems),
         ),
-    )
+        "modelCard": _model_card(card, ref) if card is not None else None,
+    })
 
 
-def _model_card(card: ModelCard, ref: str) -> dict[str, object]:
-    """CycloneDX 1.6 ``modelCard``: the library has no model for it yet, so it is added to the JSON."""
+def _model_card(card: ModelCard, ref: str) -> Json:
+    """CycloneDX 1.6 ``modelCard``: what the model's ``config.json`` and README state."""
     parameters = {key: value for key, value in (("task", card.task), ("architectureFamily", card.model_type),
                                                 ("modelArchitecture", card.architecture)) if value is not None}
-    document: dict[str, object] = {"bom-ref": f"{ref}#model-card"}
+    document: Json = {"bom-ref": f"{ref}#model-card"}
     if parameters:
         document["modelParameters"] = parameters
     document["properties"] = [{"name": "gate:model-card-source", "value": source} for source in card.sources]
     return document
 
 
-def _add_model_cards(text: str, models: tuple[ModelFile, ...]) -> str:
-    cards = {model_ref(model): model.card for model in models if model.card is not None}
-    if not cards:
-        return text
-    document = json.loads(text)
-    for component in document.get("components", []):
-        card = cards.get(component.get("bom-ref"))
-        if card is not None:
-            component["modelCard"] = _model_card(card, component["bom-ref"])
-    return json.dumps(document, indent=2)
-
-
-def _refs(packages: tuple[Package, ...]) -> list[str]:
+def _refs(bases: list[str]) -> list[str]:
     """One unique bom-ref per package: the purl, numbered when two packages share it (per-marker forks)."""
     seen: dict[str, int] = {}
     refs = []
-    for package in packages:
-        base = bom_ref_for(package)
+    for base in bases:
         count = seen.get(base, 0) + 1
         seen[base] = count
         refs.append(base if count == 1 else f"{base}#{count}")
     return refs
 
 
-def _component(package: Package, ref: str) -> Component:
+def _component(package: Package, *, ref: str, purl: PackageURL | None) -> Json:
     detected = detect(package.license, ecosystem=package.ecosystem)
-    licenses = [LicenseExpression(detected.expression)] if detected.expression is not None else []
     source = package.source
-    return Component(
-        type=ComponentType.LIBRARY,
-        name=package.name,
-        version=package.version if package.version is not None else package.specifier or "",
-        bom_ref=ref,
-        purl=purl_for(package),
-        hashes=_hashes(package.hashes),
-        licenses=licenses,
-        external_references=_references(package),
-        properties=_properties(
+    return _omit_empty({
+        "type": "library",
+        "name": package.name,
+        "version": package.version if package.version is not None else package.specifier or "",
+        "bom-ref": ref,
+        "purl": purl.to_string() if purl is not None else None,
+        "hashes": _hashes(package.hashes),
+        "licenses": [{"expression": detected.expression}] if detected.expression is not None else [],
+        "externalReferences": _references(package),
+        "properties": _properties(
             ("gate:unpinned", "true" if package.version is None else None),
             ("gate:specifier", package.specifier if package.version is None else None),
             ("gate:ecosystem", package.ecosystem),
@@ -250,42 +248,50 @@ def _component(package: Package, ref: str) -> Component:
             ("gate:license-raw", _shorten(detected.raw) if detected.expression is None else None),
             ("gate:license-unresolved", detected.reason if detected.expression is None else None),
         ),
-    )
+    })
 
 
-def _hashes(hashes: Iterable[tuple[str, str]]) -> list[HashType]:
+def _hashes(hashes: Iterable[tuple[str, str]]) -> list[Json]:
     """The artifact hashes CycloneDX can carry; a malformed digest is left out rather than fail the schema."""
-    kept = []
+    kept = set()
     for algorithm, value in hashes:
         known = _HASHES.get(algorithm.lower().replace("-", "").replace("_", ""))
         digest = value.lower()
         if known is not None and len(digest) == known[1] and _HEX.fullmatch(digest):
-            kept.append(HashType(alg=known[0], content=digest))
-    return kept
+            kept.add((known[0], digest))
+    return [{"alg": alg, "content": content} for alg, content in sorted(kept)]
 
 
-def _references(package: Package) -> list[ExternalReference]:
+def _references(package: Package) -> list[Json]:
     """Where the artifact came from, when that is a URL: the index or channel, the VCS repository, the file."""
-    url = package.source.url
-    if url is None or not _is_web_url(url):
+    url = _web_uri(package.source.url)
+    if url is None:
         return []
-    kind = ExternalReferenceType.VCS if package.source.kind is SourceKind.VCS else ExternalReferenceType.DISTRIBUTION
-    comment = f"commit {package.source.commit}" if package.source.commit else None
-    return [ExternalReference(type=kind, url=XsUri(url), comment=comment)]
+    reference: Json = {"type": "vcs" if package.source.kind is SourceKind.VCS else "distribution", "url": url}
+    if package.source.commit:
+        reference["comment"] = f"commit {package.source.commit}"
+    return [reference]
 
 
-def _is_web_url(url: str) -> bool:
-    if any(character.isspace() or ord(character) < 0x20 for character in url):
-        return False
+def _web_uri(url: str | None) -> str | None:
+    """``url`` as an xs:anyURI when it is an absolute web address, else None (it then stays a property).
+
+    Whitespace or a control character means the string is not a URL but a mistake or an injection
+    attempt; a stray ``%`` or a second ``#`` cannot be made valid."""
+    if url is None or _INVALID_URI.search(url) or any(c.isspace() or ord(c) < 0x20 for c in url):
+        return None
+    for character, replacement in _URI_REPLACEMENTS:
+        url = url.replace(character, replacement)
     parts = urlsplit(url)
-    return bool(parts.scheme) and bool(parts.netloc)
+    return url if parts.scheme and parts.netloc else None
 
 
-def _dependencies(packages: tuple[Package, ...], refs: list[str]) -> list[Dependency]:
+def _dependencies(packages: tuple[Package, ...], refs: list[str], *, models: list[str]) -> list[Json]:
     """Edges from each package's stated requirements to the packages present in the same ecosystem.
 
     A requirement guarded by an ``extra`` marker is left out: whether the extra was asked for is
-    not known, and an edge must be a fact. The root depends on the packages no other requires."""
+    not known, and an edge must be a fact. The root depends on the packages no other requires,
+    and on the model files, which are promoted with it."""
     by_name: dict[tuple[str, str], list[str]] = {}
     for package, ref in zip(packages, refs, strict=True):
         by_name.setdefault((package.ecosystem, package.name), []).append(ref)
@@ -302,30 +308,29 @@ def _dependencies(packages: tuple[Package, ...], refs: list[str]) -> list[Depend
             targets.update(target for target in by_name.get(key, ()) if target != ref)
         edges[ref] = targets
         required.update(targets)
-    top = sorted(ref for ref in refs if ref not in required) or sorted(refs)
-    dependencies = [Dependency(ref=BomRef(ROOT_REF), dependencies=[Dependency(ref=BomRef(ref)) for ref in top])]
-    dependencies.extend(Dependency(ref=BomRef(ref), dependencies=[Dependency(ref=BomRef(t)) for t in sorted(targets)])
-                        for ref, targets in edges.items())
-    return dependencies
+    top = {ref for ref in refs if ref not in required} or set(refs)
+    edges[ROOT_REF] = top | set(models)
+    edges.update((ref, set()) for ref in models)
+    return [_omit_empty({"ref": ref, "dependsOn": sorted(targets)}) for ref, targets in sorted(edges.items())]
 
 
-def _vulnerability(finding: Finding, *, refs_by_package: dict[Package, str]) -> Vulnerability:
+def _vulnerability(finding: Finding, *, ref: str) -> Json:
     advisory = finding.advisory
-    ref = refs_by_package[finding.package]
     fixed = ", ".join(advisory.fixed)
-    return Vulnerability(
-        bom_ref=f"{advisory.id}|{ref}",
-        id=advisory.id,
-        source=_source(advisory.id),
-        references=[VulnerabilityReference(id=alias, source=_source(alias)) for alias in advisory.aliases],
-        ratings=_ratings(advisory.severity, source=_source(advisory.id)),
-        description=advisory.summary or None,
-        recommendation=f"Upgrade {finding.package.name} to a fixed version: {fixed}" if fixed else None,
-        advisories=[VulnerabilityAdvisory(url=XsUri(advisory.url))] if advisory.url and _is_web_url(advisory.url)
-        else [],
-        analysis=_analysis(finding),
-        affects=[BomTarget(ref=ref)],
-        properties=_properties(
+    source = _source(advisory.id)
+    advisory_url = _web_uri(advisory.url)
+    return _omit_empty({
+        "bom-ref": f"{advisory.id}|{ref}",
+        "id": advisory.id,
+        "source": source,
+        "references": [{"id": alias, "source": _source(alias)} for alias in sorted(set(advisory.aliases))],
+        "ratings": _ratings(advisory.severity, source=source),
+        "description": advisory.summary or None,
+        "recommendation": f"Upgrade {finding.package.name} to a fixed version: {fixed}" if fixed else None,
+        "advisories": [{"url": advisory_url}] if advisory_url is not None else [],
+        "analysis": _analysis(finding),
+        "affects": [{"ref": ref}],
+        "properties": _properties(
             ("gate:status", finding.status.value),
             ("gate:malicious", "true" if advisory.malicious else None),
             ("gate:withdrawn", advisory.withdrawn),
@@ -335,34 +340,33 @@ def _vulnerability(finding: Finding, *, refs_by_package: dict[Package, str]) -> 
             ("gate:severity-origin", advisory.severity.origin),
             *(("gate:fixed", version) for version in advisory.fixed),
         ),
-    )
+    })
 
 
-def _source(identifier: str) -> VulnerabilitySource:
+def _source(identifier: str) -> Json:
     """The database an identifier belongs to, with the advisory's page there."""
     if identifier.startswith("GHSA-"):
-        return VulnerabilitySource(name="GHSA", url=XsUri(f"https://github.com/advisories/{identifier}"))
-    if identifier.startswith("CVE-"):
-        return VulnerabilitySource(name="NVD", url=XsUri(f"https://nvd.nist.gov/vuln/detail/{identifier}"))
-    return VulnerabilitySource(name="OSV", url=XsUri(f"https://osv.dev/vulnerability/{identifier}"))
+        name, page = "GHSA", f"https://github.com/advisories/{identifier}"
+    elif identifier.startswith("CVE-"):
+        name, page = "NVD", f"https://nvd.nist.gov/vuln/detail/{identifier}"
+    else:
+        name, page = "OSV", f"https://osv.dev/vulnerability/{identifier}"
+    return _omit_empty({"name": name, "url": _web_uri(page)})
 
 
-def _ratings(severity: Severity, *, source: VulnerabilitySource) -> list[VulnerabilityRating]:
+def _ratings(severity: Severity, *, source: Json) -> list[Json]:
     if severity.level is Level.UNKNOWN and severity.score is None and severity.vector is None:
         return []
-    method = VulnerabilityScoreSource.OTHER
-    if severity.vector is not None:
-        method = next((m for prefix, m in _VECTOR_METHODS if severity.vector.startswith(prefix)), method)
-    return [VulnerabilityRating(
-        source=source,
-        score=Decimal(str(severity.score)) if severity.score is not None else None,
-        severity=_SEVERITY[severity.level],
-        method=method,
-        vector=severity.vector,
-    )]
+    method, vector = "other", severity.vector
+    if vector is not None:
+        method = next((m for prefix, m in _VECTOR_METHODS if vector.startswith(prefix)), method)
+        if method != "other":  # the method names the version, so the vector drops its prefix, as the spec shows it
+            vector = _CVSS_PREFIX.sub("", vector)
+    return [_omit_empty({"source": source, "score": severity.score, "severity": _SEVERITY[severity.level],
+                         "method": method, "vector": vector})]
 
 
-def _analysis(finding: Finding) -> VulnerabilityAnalysis | None:
+def _analysis(finding: Finding) -> Json | None:
     """A waiver is a named owner accepting a real, matching advisory until a date, not a proof that
     the package is unaffected: so the state is ``exploitable`` with the response ``will_not_fix``
     (``can_not_fix`` when no fixed version exists), and no justification, which CycloneDX reserves
@@ -370,15 +374,22 @@ def _analysis(finding: Finding) -> VulnerabilityAnalysis | None:
     waiver = finding.waiver
     if waiver is None:
         return None
-    response = ImpactAnalysisResponse.WILL_NOT_FIX if finding.advisory.fixed else ImpactAnalysisResponse.CAN_NOT_FIX
+    response = "will_not_fix" if finding.advisory.fixed else "can_not_fix"
     scope = f" for {waiver.package}" if waiver.package else ""
     detail = (f"Waived by policy{scope} (waiver {waiver.id}), owner {waiver.owner}, expires "
               f"{waiver.expires.isoformat()}: {waiver.reason}")
-    return VulnerabilityAnalysis(state=ImpactAnalysisState.EXPLOITABLE, responses=[response], detail=detail)
+    return {"state": "exploitable", "response": [response], "detail": detail}
 
 
-def _properties(*pairs: tuple[str, str | None]) -> list[Property]:
-    return [Property(name=name, value=value) for name, value in pairs if value is not None]
+def _properties(*pairs: tuple[str, str | None]) -> list[Json]:
+    """Name-value pairs, sorted and without repeats (CycloneDX properties are a set)."""
+    present = {(name, value) for name, value in pairs if value is not None}
+    return [{"name": name, "value": value} for name, value in sorted(present)]
+
+
+def _omit_empty(document: Json) -> Json:
+    """CycloneDX leaves out a field that has no value rather than write null or an empty list."""
+    return {key: value for key, value in document.items() if value is not None and value != []}
 
 
 def _shorten(text: str | None) -> str | None:
