@@ -12,6 +12,13 @@ Fail closed: an opcode that is not one, a stream that ends inside a pickle, a ``
 whose operands are not plain strings, a joblib array whose size cannot be worked out, all end
 the walk with a problem, which the policy treats as unsafe. Bytes are skipped, not kept, so the
 walk streams at the speed of the hash.
+
+Memory is bounded whatever the file holds. A pickle of one-byte opcodes (``]`` is a new list)
+would otherwise grow the walk's stack by fifty times the file's size; so the stack, the MARKs,
+the distinct imports and the container items the walk keeps alive all have a ceiling, far above
+what a model's pickle needs. Passing the stack, MARK or import ceiling ends the walk with a
+problem (unsafe, as above); items past the item budget are dropped, as past ``MAX_ITEMS``, since
+the walk only needs the first items of a container to resolve operands.
 """
 
 from __future__ import annotations
@@ -29,6 +36,9 @@ MAX_TEXT = 1 << 16  # strings longer than this are skipped, not kept: no global 
 MAX_ITEMS = 4096  # container items kept for resolving operands; later ones are only counted
 MAX_MEMO = 1 << 20  # memo entries kept
 MAX_NESTED = 8  # pickles inside pickles (joblib object arrays)
+MAX_STACK = 1 << 20  # values on the stack, and open MARKs
+MAX_IMPORTS = 1 << 16  # distinct globals one stream imports
+MAX_KEPT = 1 << 22  # container items kept alive in one walk, across containers
 HIGHEST_PROTOCOL = 5
 
 JOBLIB_WRAPPERS = frozenset({("joblib.numpy_pickle", "NumpyArrayWrapper"),
@@ -92,6 +102,8 @@ class Walker:
         self.joblib = joblib
         self.depth = depth
         self.result = WalkResult()
+        self.seen: set[tuple[str, str]] = set()
+        self.budget = MAX_KEPT
 
     def walk(self) -> None:
         """Walk one pickle, from its first opcode to its STOP."""
@@ -100,6 +112,8 @@ class Walker:
         marks: list[int] = []
         memo: dict[int, Any] = {}
         imports = self.result.imports
+        seen = self.seen
+        max_stack = MAX_STACK
 
         def pop() -> Any:
             if not stack or (marks and len(stack) == marks[-1]):
@@ -114,13 +128,25 @@ class Walker:
             del stack[start:]
             return items
 
+        def record(module: str, name: str) -> None:
+            if (module, name) not in seen:
+                if len(imports) >= MAX_IMPORTS:
+                    raise PickleError(f"more than {MAX_IMPORTS} distinct imports by offset {source.offset}")
+                seen.add((module, name))
+                imports.append((module, name))
+
         def push_global(module: Any, name: Any) -> None:
             if isinstance(module, str) and isinstance(name, str):
-                imports.append((module, name))
+                record(module, name)
                 stack.append(Global(module, name))
             else:
-                imports.append(("?", "?"))  # an import whose name is computed: unresolvable, dangerous
+                record("?", "?")  # an import whose name is computed: unresolvable, dangerous
                 stack.append(Global("?", "?"))
+
+        def keep(items: list[Any], room: int = MAX_ITEMS) -> list[Any]:
+            kept = items[:max(0, min(room, self.budget))]
+            self.budget -= len(kept)
+            return kept
 
         def text(size: int, encoding: str) -> Any:
             if size > MAX_TEXT:
@@ -140,6 +166,8 @@ class Walker:
 
         while True:
             start = source.offset
+            if len(stack) > max_stack:
+                raise PickleError(f"more than {MAX_STACK} values on the stack at offset {start}")
             byte = source.exact(1)[0]
             name = _OPCODES.get(byte)
             if name is None:
@@ -158,13 +186,15 @@ class Walker:
                 if name == "GLOBAL":
                     push_global(module, attribute)
                 else:
-                    imports.append((module, attribute))
-                    stack.append(_Call(Global(module, attribute), pop_mark()))
+                    record(module, attribute)
+                    stack.append(_Call(Global(module, attribute), keep(pop_mark())))
             elif name == "STACK_GLOBAL":
                 attribute = pop()
                 module = pop()
                 push_global(module, attribute)
             elif name == "MARK":
+                if len(marks) >= MAX_STACK:
+                    raise PickleError(f"more than {MAX_STACK} open MARKs at offset {start}")
                 marks.append(len(stack))
             elif name == "POP":
                 if marks and len(stack) == marks[-1]:
@@ -245,23 +275,23 @@ class Walker:
                 count = int(name[-1])
                 stack.append(tuple(reversed([pop() for _ in range(count)])))
             elif name == "TUPLE":
-                stack.append(tuple(pop_mark()))
+                stack.append(tuple(keep(pop_mark(), MAX_STACK)))
             elif name in ("LIST", "FROZENSET"):
-                stack.append(pop_mark()[:MAX_ITEMS])
+                stack.append(keep(pop_mark()))
             elif name == "DICT":
                 items = pop_mark()
                 stack.append(self._pairs({}, items))
             elif name == "APPEND":
                 value = pop()
                 target = pop()
-                if isinstance(target, list) and len(target) < MAX_ITEMS:
-                    target.append(value)
+                if isinstance(target, list):
+                    target.extend(keep([value], MAX_ITEMS - len(target)))
                 stack.append(target)
             elif name in ("APPENDS", "ADDITEMS"):
                 items = pop_mark()
                 target = pop()
                 if isinstance(target, list):
-                    target.extend(items[:max(0, MAX_ITEMS - len(target))])
+                    target.extend(keep(items, MAX_ITEMS - len(target)))
                 stack.append(target)
             elif name == "SETITEM":
                 value = pop()
@@ -306,7 +336,7 @@ class Walker:
                 stack.append(memo.get(index, OPAQUE))
             elif name in ("EXT1", "EXT2", "EXT4"):
                 source.exact({"EXT1": 1, "EXT2": 2, "EXT4": 4}[name])
-                imports.append(("?", "?"))  # a copyreg extension code names a global we cannot see
+                record("?", "?")  # a copyreg extension code names a global we cannot see
                 stack.append(Global("?", "?"))
             # Calls.
             elif name == "REDUCE":
@@ -326,7 +356,7 @@ class Walker:
                 items = pop_mark()
                 if not items:
                     raise PickleError(f"OBJ without a class at offset {start}")
-                stack.append(_Call(items[0], items[1:]))
+                stack.append(_Call(items[0], keep(items[1:])))
             elif name == "BUILD":
                 state = pop()
                 target = pop()
@@ -345,12 +375,14 @@ class Walker:
             else:  # pragma: no cover - every opcode of pickletools is handled above
                 raise PickleError(f"opcode {name} at offset {start} is not understood")
 
-    @staticmethod
-    def _pairs(target: Any, items: list[Any]) -> Any:
+    def _pairs(self, target: Any, items: list[Any]) -> Any:
         if len(items) % 2:
             raise PickleError("odd number of items for a dict")
-        if isinstance(target, dict) and len(target) < MAX_ITEMS:
-            for index in range(0, len(items), 2):
+        if isinstance(target, dict):
+            room = min(len(items), 2 * max(0, MAX_ITEMS - len(target)), self.budget)
+            room -= room % 2
+            self.budget -= room
+            for index in range(0, room, 2):
                 key = items[index]
                 if isinstance(key, (str, int, bool)) or key is None:
                     target[key] = items[index + 1]
@@ -371,7 +403,7 @@ class Walker:
             if self.depth >= MAX_NESTED:
                 raise PickleError(f"pickles nested deeper than {MAX_NESTED} at offset {offset}")
             nested = Walker(source, joblib=self.joblib, depth=self.depth + 1)
-            nested.result = self.result  # the nested pickle's imports count as this stream's
+            nested.result, nested.seen = self.result, self.seen  # its imports count as this stream's
             nested.walk()
             return
         if itemsize is None:
@@ -428,11 +460,12 @@ def scan_pickles(source: Source, *, max_pickles: int | None = None, joblib: bool
     Bytes after the last pickle that are not another pickle are a problem: a loader that reads
     pickles one after the other (torch's legacy format does) would run them."""
     scan = StreamScan()
+    seen: set[tuple[str, str]] = set()
     while max_pickles is None or scan.pickles < max_pickles:
         if scan.pickles and source.at_end():
             break
         walker = Walker(source, joblib=joblib)
-        walker.result.imports = scan.imports  # collect into one list, so a failed walk keeps what it saw
+        walker.result.imports, walker.seen = scan.imports, seen  # one list, so a failed walk keeps what it saw
         try:
             walker.walk()
         except (PickleError, Truncated, LimitExceeded) as error:

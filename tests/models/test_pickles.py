@@ -7,6 +7,8 @@ import pickle
 import pickletools
 from pathlib import Path
 
+import pytest
+
 from gate.models.pickles import scan_pickles
 from gate.models.stream import Source
 from tests.models.helpers import (
@@ -149,3 +151,45 @@ def test_arbitrary_files_never_crash_the_scan(tmp_path: Path) -> None:
         assert model.size == len(head + data)
 
     check()
+
+
+def test_a_stack_bomb_ends_the_walk_with_a_problem() -> None:
+    """One-byte opcodes that each push a value: without a ceiling the stack grows by tens of bytes of
+    memory per byte of file; past the ceiling the walk stops, and the file is judged unsafe."""
+    from gate.models.pickles import MAX_STACK
+
+    result = walk(b"\x80\x04" + b"]" * (MAX_STACK + 1) + b".")
+    assert result.problem == f"pickle 1: more than 1048576 values on the stack at offset {MAX_STACK + 3}"
+
+
+def test_a_mark_bomb_ends_the_walk_with_a_problem() -> None:
+    from gate.models.pickles import MAX_STACK
+
+    result = walk(b"(" * (MAX_STACK + 1) + b".")
+    assert result.problem == f"pickle 1: more than 1048576 open MARKs at offset {MAX_STACK}"
+
+
+def test_imports_are_kept_once_each_and_have_a_ceiling() -> None:
+    from gate.models.pickles import MAX_IMPORTS
+
+    repeated = b"".join(b"cos\nsystem\n0" for _ in range(3)) + b"N."
+    assert walk(repeated).imports == [("os", "system")]
+    many = b"".join(b"cm%d\nn\n0" % index for index in range(MAX_IMPORTS + 1)) + b"N."
+    result = walk(many)
+    assert len(result.imports) == MAX_IMPORTS
+    assert result.problem is not None
+    assert result.problem.startswith("pickle 1: more than 65536 distinct imports by offset ")
+
+
+def test_container_items_kept_alive_have_a_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Items the walk keeps (to resolve operands) count against one budget per walk; past it, new
+    containers stay empty, and the walk goes on to the end."""
+    from gate.models import pickles
+
+    monkeypatch.setattr(pickles, "MAX_KEPT", 10)
+    data = pickle.dumps([[1, 2, 3, 4, 5, 6], {"a": 1, "b": 2}, [7, 8, 9, 10, 11, 12], ("x", "y")], protocol=2)
+    walker = pickles.Walker(Source(io.BytesIO(data)))
+    walker.walk()
+    assert walker.budget == 0
+    result = walk(data + os_system_protocol0("id"))
+    assert (result.imports, result.pickles, result.problem) == ([("os", "system")], 2, None)
