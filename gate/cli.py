@@ -34,7 +34,9 @@ EXIT_INVALID_INPUT = 3
 EXIT_ADVISORY_DATA = 4
 EXIT_SIGNATURE = 5
 EXIT_SERVICE = 6
+EXIT_INTERNAL = 70  # sysexits' EX_SOFTWARE: a bug in the gate, never a verdict
 EXIT_INTERRUPTED = 130
+DEBUG_VARIABLE = "GATE_DEBUG"
 
 FORMATS = ("text", "json", "markdown", "sarif", "gitlab")  # what gate check --format prints on stdout
 SARIF_FILE = "results.sarif"
@@ -72,7 +74,8 @@ def cli() -> None:
     \b
     Exit codes: 0 promote, 1 blocked by policy, 2 usage error, 3 invalid input or policy,
     4 advisory data unusable (missing, corrupt, too old), 5 signature or key problem,
-    6 a needed service unreachable. Codes 2-6 mean no verdict was reached.
+    6 a needed service unreachable, 70 internal error (a bug in the gate). Codes 2-6 and 70
+    mean no verdict was reached.
     """
 
 
@@ -278,7 +281,7 @@ def _write_record(out: Path, outputs: dict[str, str], decision: Decision, *, loc
         # The same payload bytes as record.dsse.json; written with the other outputs (atomically, beside it).
         outputs[BUNDLE_JSON] = sign_keyless(record_payload(record.text), identity_token=None, environ=os.environ)
     if record.note is not None:
-        click.echo(f"gate: note: {record.note}", err=True)
+        click.echo(f"gate: note: {_log_safe(record.note)}", err=True)
 
 
 def _target(text: str | None) -> Target | None:
@@ -568,7 +571,7 @@ def monitor(inputs: tuple[Path, ...], inventory_location: str | None, db: Path |
                 subject, note = from_record(path, keys)
                 if note:
                     notes.append(note)
-                    click.echo(f"gate: note: {note}", err=True)
+                    click.echo(f"gate: note: {_log_safe(note)}", err=True)
             else:
                 if sbom_policy is None:
                     from gate.policy import load_policy, resolve_policy_argument
@@ -804,7 +807,7 @@ _COMMENT_MARKER = click.option("--marker", metavar="TEXT",
                                help="Tells this gate's comment from another's: hidden in the comment as <!-- "
                                "promotion-gate:TEXT -->. Default: the workflow and job name (GitLab: the job).")
 _COMMENT_EXIT = click.option("--exit-code", "exit_code", type=click.IntRange(0, 255), metavar="N",
-                             help="gate check's exit code: 2-6 posts a 'no verdict' comment (no result.json is "
+                             help="gate check's exit code: 2-6 or 70 posts a 'no verdict' comment (no result.json is "
                              "read); 0/1 must agree with result.json.")
 
 
@@ -870,7 +873,7 @@ def ci() -> None:
 @click.option("--max-annotations", type=click.IntRange(min=0), default=10, show_default=True, metavar="N",
               help="Errors (blocking) and warnings to annotate, each; GitHub shows at most 10 of each per step.")
 @click.option("--exit-code", "exit_code", type=click.IntRange(0, 255), metavar="N",
-              help="gate check's exit code: 2-6 reports 'no verdict' (no result.json is read); 0/1 must agree "
+              help="gate check's exit code: 2-6 or 70 reports 'no verdict' (no result.json is read); 0/1 must agree "
               "with result.json.")
 def ci_github(out: Path, artifact: str, max_annotations: int, exit_code: int | None) -> int:
     """Append report.md to $GITHUB_STEP_SUMMARY, set step outputs in $GITHUB_OUTPUT (decision, counts, file
@@ -886,7 +889,13 @@ def ci_github(out: Path, artifact: str, max_annotations: int, exit_code: int | N
 
 
 def main(argv: list[str] | None = None) -> NoReturn:
-    """Run the CLI and exit with the documented code; never a traceback for a known failure."""
+    """Run the CLI and exit with the documented code; never a traceback for a known failure.
+
+    An unexpected exception is a bug in the gate. Left to Python it would exit 1, the code of a
+    verdict ("blocked"), which a warn-only job lets through: so it is caught, told as an internal
+    error in one line, and exits 70, which every CI wrapper reads as "no verdict". Every line
+    goes through :func:`_log_safe`: messages quote file contents, which must not become CI
+    log commands."""
     try:
         code = cli.main(args=argv, prog_name="gate", standalone_mode=False)
     except click.exceptions.Abort:
@@ -898,12 +907,29 @@ def main(argv: list[str] | None = None) -> NoReturn:
         error.show()
         sys.exit(error.exit_code)
     except GateError as error:
-        click.echo(f"gate: error: {error.diagnostic()}", err=True)
+        click.echo(f"gate: error: {_log_safe(error.diagnostic())}", err=True)
         sys.exit(_exit_code(error))
     except KeyboardInterrupt:
         click.echo("gate: interrupted", err=True)
         sys.exit(EXIT_INTERRUPTED)
+    except Exception as error:  # the one place a bug becomes "no verdict", not a crash with exit 1
+        import os
+
+        if os.environ.get(DEBUG_VARIABLE):
+            import traceback
+
+            traceback.print_exc()
+        click.echo(f"gate: internal error (a bug in the gate, no verdict): {type(error).__name__}: "
+                   f"{_log_safe(error, 500)}; set {DEBUG_VARIABLE}=1 for the traceback", err=True)
+        sys.exit(EXIT_INTERNAL)
     sys.exit(code if isinstance(code, int) else EXIT_PASS)
+
+
+def _log_safe(value: object, limit: int | None = None) -> str:
+    """One log line that cannot forge a CI command (imported here: only messages need it)."""
+    from gate.report.escape import terminal_text
+
+    return terminal_text(value, limit)
 
 
 def _exit_code(error: GateError) -> int:

@@ -211,3 +211,42 @@ def test_a_required_record_needs_out(gate: Gate, example_db: Path, tmp_path: Pat
     assert run.code == 5
     assert run.err == (f"gate: error: {policy}: the policy requires a signed record (record.require_signature): "
                        "give --out DIR (and GATE_SIGNING_KEY) so the decision is recorded\n")
+
+
+def test_a_bug_is_no_verdict_not_a_block(gate: Gate, example_db: Path, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """An unexpected exception would exit 1 ("blocked"), which a warn-only job lets through: it is
+    an internal error with exit 70 instead, one line, the traceback only on request."""
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("index out of range\n::error::forged")
+
+    monkeypatch.setattr("gate.sources.read_lockfiles", broken)
+    lockfile = tmp_path / "requirements.txt"
+    lockfile.write_text("numpy==1.0\n")
+    run = gate("check", "--lockfile", lockfile, "--policy", EXAMPLE_POLICY, "--db", example_db, "--now", NOW,
+               "--out", tmp_path / "out")
+    assert run.code == 70
+    assert run.err == ("gate: internal error (a bug in the gate, no verdict): RuntimeError: index out of range "
+                       "::error::forged; set GATE_DEBUG=1 for the traceback\n")
+    assert not (tmp_path / "out").exists()
+    monkeypatch.setenv("GATE_DEBUG", "1")
+    run = gate("check", "--lockfile", lockfile, "--policy", EXAMPLE_POLICY, "--db", example_db, "--now", NOW)
+    assert run.code == 70
+    assert run.err.startswith("Traceback (most recent call last):")
+
+
+def test_error_lines_cannot_forge_ci_commands(gate: Gate, example_db: Path, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """An error quotes the input; the runner reads ``##[command]`` anywhere in a line and ``::`` at
+    its start, so neither may survive into the log."""
+    from gate.errors import InputError
+
+    def hostile(*args: object, **kwargs: object) -> None:
+        raise InputError("bad version '1 ##[set-output name=decision;]pass'\n::error::forged", where="uv.lock",
+                         line=3)
+
+    monkeypatch.setattr("gate.sources.read_lockfiles", hostile)
+    run = gate("check", "--lockfile", tmp_path / "uv.lock", "--policy", EXAMPLE_POLICY, "--db", example_db)
+    assert run.code == 3
+    assert run.err == ("gate: error: uv.lock:3: bad version '1 # #[set-output name=decision;]pass' "
+                       "::error::forged\n")

@@ -7,7 +7,7 @@ repository keep separate comments.
 
 Modes: ``always`` creates or updates; ``on-failure`` creates only when the gate did not pass, but
 still updates an existing comment on a clean run, so a fixed PR never keeps a stale failure;
-``never`` posts nothing. A run without a verdict (``gate check`` exit 2-6, no result.json) is
+``never`` posts nothing. A run without a verdict (``gate check`` exit 2-6 or 70, no result.json) is
 said as such, never shown as a pass.
 
 The body is report.md as written (already escaped for Markdown), our marker, and a link to the
@@ -36,6 +36,7 @@ NO_VERDICT = {
     4: "advisory data unusable: missing, corrupt, or older than the policy allows",
     5: "signature or key problem",
     6: "a needed service unreachable",
+    70: "internal error: a bug in the gate",
 }
 
 
@@ -85,7 +86,7 @@ def default_marker(environ: Mapping[str, str], forge: str) -> str:
 
 
 def load_report(out: Path, *, exit_code: int | None) -> GateReport:
-    """The verdict and report.md of ``out``; with ``exit_code`` 2-6 a no-verdict report instead
+    """The verdict and report.md of ``out``; with ``exit_code`` 2-6 or 70 a no-verdict report instead
     (``gate check`` wrote nothing; a result.json there is from an earlier run)."""
     if exit_code is not None and exit_code >= 2:
         meaning = NO_VERDICT.get(exit_code, "no verdict")

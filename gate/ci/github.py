@@ -222,7 +222,7 @@ def publish(out: Path, *, environ: Mapping[str, str], cwd: str, echo: Callable[[
     """Summary, outputs and annotations for the check in ``out``; ``echo`` prints a log line,
     ``note`` a remark on stderr. Raises InputError for an unusable result.json or report.md.
 
-    With ``exit_code`` 2-6 (``gate check`` reached no verdict and wrote nothing) the summary,
+    With ``exit_code`` 2-6 or 70 (``gate check`` reached no verdict and wrote nothing) the summary,
     the ``decision`` output (``none``) and an error annotation say so; no file of ``out`` is
     read or offered as an output, since any there are from an earlier run."""
     from gate.ci.comment import NO_VERDICT, load_report
