@@ -328,3 +328,18 @@ def test_a_requirement_that_names_no_project_has_no_purl() -> None:
     assert component["bom-ref"] == f"requirement:{url}"
     assert component["externalReferences"] == [{"comment": "commit 3c45b6f760ad8745be9ebc9bbb26f5b04dea4abe",
                                                 "type": "vcs", "url": "git+https://github.com/huggingface/accelerate.git"}]
+
+
+def test_the_gate_reads_its_own_sbom_back(old_ml_decision: Decision, tmp_path: Path) -> None:
+    """An SBOM the gate wrote is an input it can check later (``gate check --lockfile sbom.cdx.json``,
+    ``gate monitor``): every package comes back with its version, hashes and ecosystem."""
+    from gate.sources.cyclonedx import CycloneDxReader
+
+    path = tmp_path / "sbom.cdx.json"
+    path.write_text(render_sbom(old_ml_decision), encoding="utf-8")
+    environment = CycloneDxReader().read(path, target=None)
+
+    def identity(packages: tuple[Any, ...]) -> list[tuple[str, str | None, str, tuple[tuple[str, str], ...]]]:
+        return sorted((p.name, p.version, p.ecosystem, p.hashes) for p in packages)
+
+    assert identity(environment.packages) == identity(old_ml_decision.environment.packages)
