@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import struct
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -123,7 +124,7 @@ def safetensors_file(path: Path) -> Path:
     return path
 
 
-def safetensors_bytes(header: dict[str, object], data: bytes, *, length: int | None = None) -> bytes:
+def safetensors_bytes(header: Mapping[str, object], data: bytes, *, length: int | None = None) -> bytes:
     """A safetensors file written by hand per the specification (for malformed variants)."""
     text = json.dumps(header).encode()
     return struct.pack("<Q", len(text) if length is None else length) + text + data
