@@ -53,9 +53,10 @@ def file_creating_pickle(target: Path) -> bytes:
 
 
 def torch_state_dict(path: Path) -> Path:
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
+    import torch
 
-    class Net(torch.nn.Module):  # type: ignore[misc, name-defined]
+    class Net(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.fc = torch.nn.Linear(4, 2)
@@ -66,13 +67,16 @@ def torch_state_dict(path: Path) -> Path:
 
 
 def torch_legacy(path: Path) -> Path:
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
+    import torch
+
     torch.manual_seed(0)
     torch.save(torch.nn.Linear(3, 2).state_dict(), path, _use_new_zipfile_serialization=False)
     return path
 
 
-def sklearn_joblib(path: Path, *, compress: int = 0) -> Path:
+def sklearn_joblib(path: Path, *, compress: int | tuple[str, int] = 0) -> Path:
+    """``compress``: a zlib level, or (method, level) as joblib.dump takes it."""
     pytest.importorskip("sklearn")
     joblib = pytest.importorskip("joblib")
     import numpy as np
