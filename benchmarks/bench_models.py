@@ -17,6 +17,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from functools import partial
 from pathlib import Path
 
 from timing import median_seconds
@@ -76,9 +77,9 @@ def main() -> None:
                                       check=True).stdout.split()[0]
             assert model.sha256 == expected, "the gate's sha256 differs from sha256sum's"
             coreutils, _, _ = median_seconds(
-                lambda p=path: subprocess.run(["sha256sum", str(p)], stdout=subprocess.DEVNULL, check=True), args.runs)
-            gate, _, _ = median_seconds(lambda p=path: scan_file(p, shown=p.name, real=str(p)), args.runs)
-            hashing, _, _ = median_seconds(lambda p=path: hash_only(p), args.runs)
+                partial(subprocess.run, ["sha256sum", str(path)], stdout=subprocess.DEVNULL, check=True), args.runs)
+            gate, _, _ = median_seconds(partial(scan_file, path, shown=path.name, real=str(path)), args.runs)
+            hashing, _, _ = median_seconds(partial(hash_only, path), args.runs)
             print(f"{label}: {megabytes:.0f} MB, format {model.format}, verdict {model.verdict}, "
                   f"{len(model.imports)} imports, problems {list(model.problems)}")
             print(f"  sha256sum      median {coreutils:6.2f} s  {megabytes / coreutils:7.0f} MB/s")

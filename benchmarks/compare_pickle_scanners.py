@@ -19,6 +19,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -100,7 +101,8 @@ def main() -> None:
     args = parser.parse_args()
     logging.disable(logging.CRITICAL)  # picklescan logs every finding
     scanners: dict[str, Callable[[Path], str]] = {"gate": gate_verdict}
-    for name, function in (("picklescan", picklescan_verdict), ("fickling", fickling_verdict)):
+    optional: dict[str, Callable[[Path], str]] = {"picklescan": picklescan_verdict, "fickling": fickling_verdict}
+    for name, function in optional.items():
         try:
             function(Path(__file__))
             scanners[name] = function
@@ -133,7 +135,7 @@ def main() -> None:
             pickle.dump({"a": array, "b": array[:10]}, handle, protocol=4)
         megabytes = big.stat().st_size / 1e6
         for name, function in scanners.items():
-            seconds = timed(lambda f=function: f(big))
+            seconds = timed(partial(function, big))
             print(f"{name:<12} {megabytes:.0f} MB raw pickle: {seconds:6.2f} s  {megabytes / seconds:7.0f} MB/s")
     finally:
         shutil.rmtree(folder, ignore_errors=True)

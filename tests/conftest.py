@@ -6,8 +6,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
+
+if TYPE_CHECKING:
+    from tests.postgres import Cluster
 
 REPO = Path(__file__).resolve().parents[1]
 ASSETS = REPO / "tests" / "assets"
@@ -66,7 +70,7 @@ def example_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
-def postgres_cluster() -> Iterator[object]:
+def postgres_cluster() -> Iterator[Cluster]:
     """A throwaway PostgreSQL server for the session (see tests/postgres.py), or a skip saying why not."""
     from tests.postgres import cluster_session
 
@@ -81,6 +85,5 @@ def inventory_location(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """An empty inventory, on each backend: a SQLite file, or a fresh database on the test cluster."""
     if request.param == "sqlite":
         return str(tmp_path / "inventory.sqlite3")
-    cluster = request.getfixturevalue("postgres_cluster")
-    url: str = cluster.new_database()  # type: ignore[attr-defined]
-    return url
+    cluster: Cluster = request.getfixturevalue("postgres_cluster")
+    return cluster.new_database()

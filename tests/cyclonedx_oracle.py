@@ -32,6 +32,7 @@ def library_agrees(text: str) -> None:
     document = json.loads(text)
     for component in document.get("components", []):
         component.pop("modelCard", None)
+    # from_json is added by py_serializable's class decorator, which mypy cannot see
     bom = Bom.from_json(copy.deepcopy(document))  # type: ignore[attr-defined]
     rewritten = json.loads(make_outputter(bom, OutputFormat.JSON, SchemaVersion.V1_6).output_as_string())
     assert rewritten == document, first_difference(document, rewritten)

@@ -3,21 +3,58 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TypedDict, Unpack
 
-from gate.model import Advisory, DatabaseInfo, Environment, Level, Location, Match, Package, Severity, Target
+from gate.model import (
+    Advisory,
+    DatabaseInfo,
+    Environment,
+    Level,
+    LicenseFields,
+    Location,
+    Match,
+    Package,
+    Severity,
+    Source,
+    Target,
+)
 
 NOW = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)
 
 
-def package(name: str, version: str | None = "1.0", **kwargs: object) -> Package:
+class PackageFields(TypedDict, total=False):
+    """The fields of :class:`Package` that :func:`package` leaves to the caller."""
+
+    specifier: str | None
+    ecosystem: str
+    source: Source
+    hashes: tuple[tuple[str, str], ...]
+    marker: str | None
+    group: str
+    license: LicenseFields
+    requires: tuple[str, ...]
+    installer: str | None
+
+
+class AdvisoryFields(TypedDict, total=False):
+    """The fields of :class:`Advisory` that :func:`advisory` leaves to the caller."""
+
+    malicious: bool
+    withdrawn: str | None
+    modified: str | None
+    published: str | None
+    url: str | None
+
+
+def package(name: str, version: str | None = "1.0", **fields: Unpack[PackageFields]) -> Package:
     return Package(name=name, version=version, pypi_name=name,
-                   location=Location(file=f"site-packages/{name}-{version}.dist-info/METADATA"), **kwargs)  # type: ignore[arg-type]
+                   location=Location(file=f"site-packages/{name}-{version}.dist-info/METADATA"), **fields)
 
 
 def advisory(identifier: str, *aliases: str, level: Level = Level.HIGH, score: float | None = 7.5,
-             fixed: tuple[str, ...] = ("2.0",), **kwargs: object) -> Advisory:
+             fixed: tuple[str, ...] = ("2.0",), **fields: Unpack[AdvisoryFields]) -> Advisory:
     return Advisory(id=identifier, aliases=tuple(sorted(aliases)), summary=f"summary of {identifier}",
-                    severity=Severity(level=level, score=score), fixed=fixed, **kwargs)  # type: ignore[arg-type]
+                    severity=Severity(level=level, score=score), fixed=fixed, **fields)
 
 
 def environment(*packages: Package) -> Environment:

@@ -1,11 +1,13 @@
 """An HTTP handler served on 127.0.0.1, in a thread, for the duration of a ``with`` block: the
-stand-in package index, forge APIs and webhook receivers of the tests share this one harness.
-The handler reaches the test's state as ``self.server.state``."""
+stand-in package index, forge APIs, webhook receivers and advisory mirrors of the tests share
+this one harness. The handler reaches the test's state as ``self.server.state``."""
 
 from __future__ import annotations
 
+import socket
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, Self
 
 
@@ -40,3 +42,17 @@ class Loopback:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
+
+
+class StaticFiles(SimpleHTTPRequestHandler):
+    """Serves the folder given as the state (a ``Path``), as a bucket or mirror of files would:
+    ``Loopback(StaticFiles, folder)``. GET and HEAD only; an absent file is 404 "File not found"."""
+
+    def __init__(self, request: socket.socket | tuple[bytes, socket.socket], client_address: tuple[str, int],
+                 server: StatefulServer) -> None:
+        folder = server.state
+        assert isinstance(folder, Path), folder
+        super().__init__(request, client_address, server, directory=str(folder))
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass

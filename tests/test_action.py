@@ -16,12 +16,9 @@ import re
 import shutil
 import subprocess
 import sys
-import threading
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from functools import partial
-from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +29,7 @@ from tests.ci.forge_server import GITHUB_TOKEN, ForgeServer
 from tests.ci.hostile import HOSTILE_NAME, make_hostile
 from tests.ci.test_github import Command, RunnerLog, read_outputs
 from tests.conftest import ASSETS, REPO
+from tests.loopback import Loopback, StaticFiles
 
 ACTION = REPO / "action.yml"
 GATE = Path(sys.executable).with_name("gate")
@@ -120,9 +118,9 @@ class Expression:
         if kind == "num":
             return float(text)
         if kind == "op" and text == "(":
-            value = self._or()
+            inner = self._or()
             assert self._take() == ("op", ")")
-            return value
+            return inner
         assert kind == "name", text
         if self._peek() == ("op", "("):
             self._take()
@@ -438,15 +436,8 @@ def mirror(tmp_path: Path) -> Iterator[str]:
     with zipfile.ZipFile(root / "all.zip", "w") as archive:
         for path in sorted(EXAMPLE_ADVISORIES.iterdir()):
             archive.write(path, path.name)
-    handler = partial(SimpleHTTPRequestHandler, directory=str(root))
-    handler.log_message = lambda *args: None  # type: ignore[method-assign]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/all.zip"
-    server.shutdown()
-    server.server_close()
-    thread.join()
+    with Loopback(StaticFiles, root) as server:
+        yield f"{server.url}/all.zip"
 
 
 def test_a_downloaded_database_is_cached_for_the_day(forge: ForgeServer, mirror: str, tmp_path: Path) -> None:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ASSETS, Run
+from tests.loopback import Loopback, StaticFiles
 
 OLD = ASSETS / "venvs" / "old-ml"
 CURRENT = ASSETS / "venvs" / "current"
@@ -148,29 +149,17 @@ def test_usage_errors_exit_2(gate: Gate, args: tuple[str, ...]) -> None:
 
 
 @pytest.fixture
-def served_zip(tmp_path: Path):  # type: ignore[no-untyped-def]
+def served_zip(tmp_path: Path) -> Iterator[str]:
     """An all.zip of the example advisories, served on loopback like OSV's bucket."""
-    import functools
-    import threading
     import zipfile
-    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
     root = tmp_path / "www"
     root.mkdir()
     with zipfile.ZipFile(root / "all.zip", "w") as archive:
         for record in sorted((ASSETS / "example" / "advisories").glob("*.json")):
             archive.write(record, record.name)
-    class QuietHandler(SimpleHTTPRequestHandler):
-        def log_message(self, format: str, *args: object) -> None:
-            pass
-
-    handler = functools.partial(QuietHandler, directory=str(root))
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with Loopback(StaticFiles, root) as server:
+        yield server.url
 
 
 def test_db_update_downloads_and_imports(gate: Gate, served_zip: str, tmp_path: Path) -> None:

@@ -57,8 +57,9 @@ def lockfile(tmp_path: Path, *lines: str) -> Path:
 
 
 def hash_of(server: IndexServer, filename: str) -> str:
-    return next(f["hashes"]["sha256"] for files in server.tree.files.values() for f in files
-                if f["filename"] == filename)
+    digest: str = next(f["hashes"]["sha256"] for files in server.tree.files.values() for f in files
+                       if f["filename"] == filename)
+    return digest
 
 
 def result(out: Path) -> Any:

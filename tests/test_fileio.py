@@ -28,5 +28,5 @@ def test_a_failed_write_leaves_nothing(tmp_path: Path) -> None:
     target = tmp_path / "out" / "report.md"
     target.parent.mkdir()
     with pytest.raises(TypeError):
-        write_atomic(target, "not bytes")  # type: ignore[arg-type]
+        write_atomic(target, "not bytes")  # type: ignore[arg-type]  # the wrong type on purpose
     assert list(target.parent.iterdir()) == []

@@ -4,13 +4,14 @@ every rule downstream of the readers sees one Environment shape, whatever it cam
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from gate.sources import reader_for_lockfile
 from gate.sources.selection import select
-from tests.conftest import ASSETS, SHARED
+from tests.conftest import ASSETS, SHARED, Run
 from tests.sources.helpers import add_dist, make_venv
 
 CORPUS = SHARED / "corpus"
@@ -20,9 +21,10 @@ LOCKFILES = [
     "poetry.lock/huggingface__text-generation-inference__backends__gaudi__server__poetry.lock",
 ]
 NOW = "2026-07-24T00:00:00Z"
+Gate = Callable[..., Run]
 
 
-def findings(gate, args: list[str | Path], out: Path) -> set[tuple[str, str, str]]:  # type: ignore[no-untyped-def]
+def findings(gate: Gate, args: list[str | Path], out: Path) -> set[tuple[str, str, str]]:
     run = gate("check", *args, "--policy", ASSETS / "policies" / "vulnerabilities.yml", "--out", out, "--now", NOW)
     assert run.code in (0, 1), run.err
     result = json.loads((out / "result.json").read_text())
@@ -32,17 +34,17 @@ def findings(gate, args: list[str | Path], out: Path) -> set[tuple[str, str, str
 @pytest.mark.skipif(not CORPUS.is_dir(), reason="../shared/corpus is absent")
 @pytest.mark.parametrize("relative", LOCKFILES)
 def test_same_findings_from_lockfile_and_installed_venv(relative: str, snapshot_db: Path, tmp_path: Path,
-                                                        gate) -> None:  # type: ignore[no-untyped-def]
+                                                        gate: Gate) -> None:
     lockfile = CORPUS / relative
     target = "python=3.11,platform=linux_x86_64"
     environment = reader_for_lockfile(lockfile).read(lockfile, target=None)
     from gate.targets import parse_target
 
-    pinned = [p for p in select(environment, target=parse_target(target)).environment.packages
-              if p.version is not None and p.ecosystem == "pypi"]
+    pinned = {(p.name, p.version) for p in select(environment, target=parse_target(target)).environment.packages
+              if p.version is not None and p.ecosystem == "pypi"}
     site = make_venv(tmp_path / "venv")
-    for package in {(p.name, p.version) for p in pinned}:
-        add_dist(site, package[0], package[1])
+    for name, version in pinned:
+        add_dist(site, name, version)
     from_lock = findings(gate, ["--lockfile", lockfile, "--target", target, "--db", snapshot_db],
                          tmp_path / "lock-out")
     from_venv = findings(gate, ["--env", tmp_path / "venv", "--db", snapshot_db], tmp_path / "venv-out")

@@ -10,6 +10,7 @@ import json
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -24,7 +25,7 @@ NOW = "2026-07-24T00:00:00Z"
 
 def oracle(installed: dict[str, str]) -> set[tuple[str, str]]:
     """(package, record id) for every non-withdrawn record whose versions list has the installed version."""
-    expected = set()
+    expected: set[tuple[str, str]] = set()
     with zipfile.ZipFile(SNAPSHOT_YAML_ZIP) as archive:
         for name in archive.namelist():
             parts = name.split("/")
@@ -41,7 +42,7 @@ def oracle(installed: dict[str, str]) -> set[tuple[str, str]]:
 
 
 @pytest.fixture(scope="module")
-def old_result(snapshot_db: Path, tmp_path_factory: pytest.TempPathFactory) -> dict:  # type: ignore[type-arg]
+def old_result(snapshot_db: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     from gate.cli import main
 
     out = tmp_path_factory.mktemp("out")
@@ -49,10 +50,11 @@ def old_result(snapshot_db: Path, tmp_path_factory: pytest.TempPathFactory) -> d
         main(["check", "--env", str(OLD), "--policy", str(VULNERABILITIES), "--db", str(snapshot_db), "--out", str(out),
               "--now", NOW])
     assert exited.value.code == 1
-    return json.loads((out / "result.json").read_text())
+    result: dict[str, Any] = json.loads((out / "result.json").read_text())
+    return result
 
 
-def test_findings_are_exactly_the_records_listing_the_installed_versions(old_result: dict) -> None:  # type: ignore[type-arg]
+def test_findings_are_exactly_the_records_listing_the_installed_versions(old_result: dict[str, Any]) -> None:
     from gate.sources import reader_for_environment
 
     environment = reader_for_environment(OLD).read(OLD, target=None)
@@ -67,7 +69,7 @@ def test_findings_are_exactly_the_records_listing_the_installed_versions(old_res
     assert len(expected) > 40  # requests, urllib3, jinja2, pyyaml, pillow, django, numpy all have many
 
 
-def test_every_finding_blocks_in_production_and_carries_aliases(old_result: dict) -> None:  # type: ignore[type-arg]
+def test_every_finding_blocks_in_production_and_carries_aliases(old_result: dict[str, Any]) -> None:
     assert old_result["decision"] == "fail"
     assert {f["status"] for f in old_result["findings"]} == {"blocking"}
     requests = {f["id"]: f for f in old_result["findings"] if f["package"] == "requests"}

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from cvss import CVSS2, CVSS3, CVSS4, CVSSError  # type: ignore[import-untyped]
+from cvss import CVSS2, CVSS3, CVSS4, CVSSError
 
 from gate.model import UNKNOWN_SEVERITY, Level, Severity
 

@@ -125,7 +125,7 @@ def _aliases(entry: dict[str, Any]) -> list[str]:
 @functools.cache
 def _index() -> _Index:
     """Load the vendored index once per process (see the module doc for why lazily)."""
-    import license_expression  # type: ignore[import-untyped]
+    import license_expression
 
     entries: list[dict[str, Any]] = license_expression.get_license_index()
     tokens: dict[str, str] = {}

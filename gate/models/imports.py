@@ -75,7 +75,7 @@ EXTRA_SAFE: dict[str, frozenset[str]] = {
 @cache
 def _lists() -> tuple[dict[str, str | frozenset[str]], dict[str, frozenset[str]]]:
     """picklescan's lists merged with ours, every entry either ``*`` or a set of names."""
-    from picklescan import scanner  # type: ignore[import-untyped]
+    from picklescan import scanner
 
     dangerous: dict[str, str | frozenset[str]] = {}
     for source in (scanner._unsafe_globals, EXTRA_DANGEROUS):

@@ -12,7 +12,7 @@ import pytest
 from gate.advisories import MISSING_MESSAGE, AdvisoryDatabase, default_database_path, import_database, iter_documents
 from gate.advisories import database as database_module
 from gate.errors import AdvisoryDataError
-from gate.model import DatabaseInfo, Level, Match
+from gate.model import DatabaseInfo, Level, Match, Package
 from tests.advisories.helpers import IMPORTED_AT, JSON_RECORDS, YAML_CHECKOUT, pkg, zip_folder
 
 FIXTURE_RECORDS = 14  # files in tests/assets/osv/json
@@ -367,8 +367,8 @@ def test_default_path(tmp_path: Path) -> None:
                                "advisory range bound '1.0-beta-x' is not a PEP 440 version")]),
     (pkg("unknown-to-the-db", "1.0"), []),
 ])
-def test_matches(database: AdvisoryDatabase, package: object, expected: list[tuple[str, str, str | None]]) -> None:
-    assert found(database.matches([package])) == expected  # type: ignore[list-item]
+def test_matches(database: AdvisoryDatabase, package: Package, expected: list[tuple[str, str, str | None]]) -> None:
+    assert found(database.matches([package])) == expected
 
 
 def test_matches_carry_the_advisory(database: AdvisoryDatabase) -> None:

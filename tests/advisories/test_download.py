@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 
 import pytest
 
 from gate.advisories.download import OSV_PYPI_ALL_ZIP, download
 from gate.errors import ServiceError
+from tests.loopback import Loopback
 
 PAYLOAD = bytes(range(256)) * 10_000  # 2.5 MB: several chunks
 
@@ -47,14 +47,8 @@ class Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def server() -> Iterator[str]:
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
-    thread.join()
+    with Loopback(Handler, None) as httpd:
+        yield httpd.url
 
 
 def test_download_writes_the_file_and_reports_progress(server: str, tmp_path: Path) -> None:

@@ -139,7 +139,8 @@ def test_locations() -> None:
     assert inventory_url("/srv/inv.sqlite3", {}).render_as_string() == "sqlite+pysqlite:////srv/inv.sqlite3"
     assert inventory_url(None, {"GATE_INVENTORY": "postgresql://gate:secret@db.example/inv"}).drivername == \
         "postgresql+psycopg"
-    assert inventory_url(None, {}).database.endswith("promotion-gate/inventory.sqlite3")  # type: ignore[union-attr]
+    default = inventory_url(None, {}).database
+    assert default is not None and default.endswith("promotion-gate/inventory.sqlite3")
     with pytest.raises(InputError) as raised:
         inventory_url("mysql://root:hunter2@db/inv", {})
     assert str(raised.value) == ("mysql://root:***@db/inv: unsupported inventory database 'mysql': give a file path "

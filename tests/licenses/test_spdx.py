@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import license_expression  # type: ignore[import-untyped]
+import license_expression
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import struct
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
@@ -52,9 +53,10 @@ def file_creating_pickle(target: Path) -> bytes:
 
 
 def torch_state_dict(path: Path) -> Path:
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
+    import torch
 
-    class Net(torch.nn.Module):  # type: ignore[misc, name-defined]
+    class Net(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.fc = torch.nn.Linear(4, 2)
@@ -65,13 +67,16 @@ def torch_state_dict(path: Path) -> Path:
 
 
 def torch_legacy(path: Path) -> Path:
-    torch = pytest.importorskip("torch")
+    pytest.importorskip("torch")
+    import torch
+
     torch.manual_seed(0)
     torch.save(torch.nn.Linear(3, 2).state_dict(), path, _use_new_zipfile_serialization=False)
     return path
 
 
-def sklearn_joblib(path: Path, *, compress: int = 0) -> Path:
+def sklearn_joblib(path: Path, *, compress: int | tuple[str, int] = 0) -> Path:
+    """``compress``: a zlib level, or (method, level) as joblib.dump takes it."""
     pytest.importorskip("sklearn")
     joblib = pytest.importorskip("joblib")
     import numpy as np
@@ -123,7 +128,7 @@ def safetensors_file(path: Path) -> Path:
     return path
 
 
-def safetensors_bytes(header: dict[str, object], data: bytes, *, length: int | None = None) -> bytes:
+def safetensors_bytes(header: Mapping[str, object], data: bytes, *, length: int | None = None) -> bytes:
     """A safetensors file written by hand per the specification (for malformed variants)."""
     text = json.dumps(header).encode()
     return struct.pack("<Q", len(text) if length is None else length) + text + data

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from gate.models.pickles import scan_pickles
+from gate.models.pickles import StreamScan, scan_pickles
 from gate.models.stream import Source
 from tests.models.helpers import (
     file_creating_pickle,
@@ -20,8 +20,8 @@ from tests.models.helpers import (
 )
 
 
-def walk(data: bytes, **kwargs: object):  # type: ignore[no-untyped-def]
-    return scan_pickles(Source(io.BytesIO(data)), **kwargs)  # type: ignore[arg-type]
+def walk(data: bytes, *, max_pickles: int | None = None) -> StreamScan:
+    return scan_pickles(Source(io.BytesIO(data)), max_pickles=max_pickles)
 
 
 def test_protocol0_global() -> None:

@@ -71,7 +71,7 @@ def test_sklearn_joblib_is_suspicious_not_dangerous(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("compress", [("zlib", 3), ("gzip", 3), ("bz2", 3), ("xz", 3), ("lzma", 3)])
 def test_compressed_joblib(tmp_path: Path, compress: tuple[str, int]) -> None:
-    model = scan(sklearn_joblib(tmp_path / "clf.joblib", compress=compress))  # type: ignore[arg-type]
+    model = scan(sklearn_joblib(tmp_path / "clf.joblib", compress=compress))
     assert model.format == "joblib"
     assert {s for s, _, _ in imports(model)} == {f"{compress[0]}-compressed"}
     assert ("sklearn.linear_model._logistic.LogisticRegression", "suspicious") in [(q, v) for _, q, v in imports(model)]

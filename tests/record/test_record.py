@@ -147,7 +147,7 @@ def _sslib_verify(document: dict[str, Any], pub: Path, keyid: str) -> None:
     from securesystemslib.signer import SSlibKey
 
     public = serialization.load_pem_public_key(pub.read_bytes())
-    key = SSlibKey.from_crypto(public, keyid=keyid)  # type: ignore[arg-type]
+    key = SSlibKey.from_crypto(public, keyid=keyid)
     envelope = Envelope.from_dict(json.loads(json.dumps(document)))
     envelope.verify([key], 1)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from gate.model import LicenseFields, Location, Package, Source, SourceKind
@@ -25,11 +23,13 @@ from tests.factories import environment, package
 PAGE = "https://index.example/simple/demo/"
 
 
-def page(*files: dict[str, Any], api: str = "1.1") -> dict[str, Any]:
+def page(*files: object, api: str = "1.1") -> dict[str, object]:
+    """A PEP 691 project page; ``files`` may be anything, as a hostile index may serve anything."""
     return {"meta": {"api-version": api}, "name": "demo", "files": list(files)}
 
 
-def file(filename: str, digest: str = "AA", **extra: Any) -> dict[str, Any]:
+def file(filename: str, digest: str = "AA", /, **extra: object) -> dict[str, object]:
+    """A file entry; ``extra`` holds keys that are no identifiers (``**{"upload-time": ...}``)."""
     return {"filename": filename, "url": f"../../files/{filename}", "hashes": {"sha256": digest}, **extra}
 
 
@@ -124,7 +124,7 @@ def test_metadata_of_the_older_key_with_true() -> None:
      "files[1].upload-time: 'yesterday' is not an ISO 8601 timestamp"),
     (page(file("demo-1.0.tar.gz", **{"upload-time": 5})), "files[0].upload-time: not a string"),
     (page(file("demo-1.0.tar.gz", yanked=None)), "files[0].yanked: neither a boolean nor a string"),
-    (page(file("demo-1.0.tar.gz", digest="")), "files[0].hashes.sha256: not a hex digest"),
+    (page(file("demo-1.0.tar.gz", "")), "files[0].hashes.sha256: not a hex digest"),
     (page(file("demo-1.0-py3-none-any.whl", **{"core-metadata": "yes"})),
      "files[0].core-metadata: neither a boolean nor an object"),
 ])

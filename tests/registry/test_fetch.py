@@ -8,6 +8,7 @@ import datetime as dt
 import json
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Unpack
 
 import pytest
 
@@ -17,7 +18,7 @@ from gate.policy.model import RegistryRules
 from gate.registry import client as client_module
 from gate.registry import fetch_registry_facts
 from gate.registry.cache import RegistryCache
-from tests.factories import environment, package
+from tests.factories import PackageFields, environment, package
 from tests.registry.helpers import IndexServer, edit_cache_header, metadata_text, refused_url, sha256
 
 START = dt.datetime(2026, 11, 26, 12, 0, tzinfo=dt.UTC)
@@ -32,8 +33,9 @@ class Clock:
         return self.instant
 
 
-def pypi(name: str, version: str | None = "1.0", **kwargs: object) -> Package:
-    return package(name, version, source=Source(kind=SourceKind.INDEX), **kwargs)
+def pypi(name: str, version: str | None = "1.0", **fields: Unpack[PackageFields]) -> Package:
+    fields.setdefault("source", Source(kind=SourceKind.INDEX))
+    return package(name, version, **fields)
 
 
 @pytest.fixture(autouse=True)
@@ -52,8 +54,8 @@ def index(tmp_path: Path) -> Iterator[IndexServer]:
         yield server
 
 
-def rules(server_url: str, **kwargs: object) -> RegistryRules:
-    return RegistryRules(url=server_url, **kwargs)  # type: ignore[arg-type]
+def rules(server_url: str, *, cache_max_age_hours: int | None = None) -> RegistryRules:
+    return RegistryRules(url=server_url, cache_max_age_hours=cache_max_age_hours)
 
 
 def test_facts_for_exactly_the_pinned_index_releases(index: IndexServer, tmp_path: Path) -> None:

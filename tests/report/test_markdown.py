@@ -3,7 +3,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from gate.model import Level, Status
+from gate.model import Decision, Level, Status
 from gate.policy import load_policy
 from gate.policy.evaluate import evaluate
 from gate.report import render_markdown, result_document, summary_lines
@@ -21,7 +21,7 @@ packages:
 """
 
 
-def decision(tmp_path: Path):  # type: ignore[no-untyped-def]
+def decision(tmp_path: Path) -> Decision:
     path = tmp_path / "production.yml"
     path.write_text(POLICY, encoding="utf-8")
     requests = package("requests", "2.19.1")

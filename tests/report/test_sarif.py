@@ -32,7 +32,8 @@ def example(gate: Callable[..., Run], example_db: Path, tmp_path: Path,
             monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     in_repository(monkeypatch)
     check_example(gate, tmp_path / "out", example_db)
-    return load(tmp_path / "out" / "results.sarif")  # type: ignore[no-any-return]
+    sarif: dict[str, Any] = load(tmp_path / "out" / "results.sarif")
+    return sarif
 
 
 def results_by_rule(sarif: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:

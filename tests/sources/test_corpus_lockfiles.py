@@ -105,7 +105,9 @@ def test_uv_notes(row: dict[str, str]) -> None:
 
 def test_pipfile_sections() -> None:
     for row in (r for r in ROWS if r["format"] == "Pipfile.lock"):
-        default, develop = map(int, re.search(r"default=(\d+) develop=(\d+)", row["notes"]).groups())  # type: ignore[union-attr]
+        sections = re.search(r"default=(\d+) develop=(\d+)", row["notes"])
+        assert sections is not None, row["notes"]
+        default, develop = map(int, sections.groups())
         groups = Counter(p.group for p in environment(row["local_file"]).packages)
         assert groups["runtime"] == default and groups["dev"] == develop
         assert environment(row["local_file"]).target.python is not None  # _meta.requires.python_version
@@ -113,7 +115,9 @@ def test_pipfile_sections() -> None:
 
 def test_pdm_groups() -> None:
     for row in (r for r in ROWS if r["format"] == "pdm.lock"):
-        declared = set(re.search(r"groups=\[([^\]]*)\]", row["notes"]).group(1).replace("'", "").split(", "))  # type: ignore[union-attr]
+        listed = re.search(r"groups=\[([^\]]*)\]", row["notes"])
+        assert listed is not None, row["notes"]
+        declared = set(listed.group(1).replace("'", "").split(", "))
         groups = {p.group for p in environment(row["local_file"]).packages}
         assert groups == {"runtime" if g == "default" else g for g in declared}
 

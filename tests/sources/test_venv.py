@@ -7,7 +7,6 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -181,9 +180,9 @@ def test_digest_depends_on_what_is_installed_not_where_or_in_which_order(tmp_pat
 # --- direct_url.json (PEP 610) and INSTALLER ------------------------------------------------------
 
 
-def read_one(tmp_path: Path, **kwargs: Any) -> Package:
+def read_one(tmp_path: Path, *, installer: str | None = "pip", direct_url: dict[str, object] | None = None) -> Package:
     site = make_venv(tmp_path / "venv")
-    add_dist(site, "demo", "1.0", **kwargs)
+    add_dist(site, "demo", "1.0", installer=installer, direct_url=direct_url)
     (package,) = VenvReader().read(tmp_path / "venv", target=None).packages
     return package
 

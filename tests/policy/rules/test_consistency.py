@@ -270,7 +270,7 @@ def test_two_lockfiles_pinning_one_version_twice_agree() -> None:
 
 
 def asset_requirement_lines() -> list[str]:
-    lines = []
+    lines: list[str] = []
     for environment in (read_environment(OLD), read_environment(CURRENT)):
         lines.extend(line for p in environment.packages for line in p.requires)
     lines.extend([
@@ -357,7 +357,7 @@ def pip_check(root: Path) -> set[tuple[str, str, str]]:
     python = root / ("Scripts/python.exe" if sys.platform == "win32" else "bin/python")
     ran = subprocess.run([str(python), "-m", "pip", "check", "--disable-pip-version-check"], capture_output=True,
                          text=True, timeout=120)
-    found = set()
+    found: set[tuple[str, str, str]] = set()
     for line in ran.stdout.splitlines():
         if (missing := PIP_MISSING.match(line)) is not None:
             found.add((canonicalize_name(missing.group(1)), canonicalize_name(missing.group(3)), "missing"))
@@ -372,7 +372,7 @@ def pip_check(root: Path) -> set[tuple[str, str, str]]:
 def gate_check(root: Path) -> set[tuple[str, str, str]]:
     environment = select(read_environment(root), target=host_target()).environment
     context = Context(environment=environment, policy=policy(), matches=(), database=None, now=NOW)
-    found = set()
+    found: set[tuple[str, str, str]] = set()
     for detail in details(ConsistencyRule().check(context)):
         parsed = GATE.match(detail)
         assert parsed is not None, detail

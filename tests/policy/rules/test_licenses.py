@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gate.model import LicenseFields, RegistryFacts, ReleaseFacts, Status, Verdict
+from gate.model import Decision, LicenseFields, Package, RegistryFacts, ReleaseFacts, Status, Verdict
 from gate.policy import load_policy
 from gate.policy.evaluate import evaluate
 from tests.factories import NOW, database, environment, package
@@ -17,7 +17,8 @@ licenses:
 """
 
 
-def judged(tmp_path: Path, *packages, unknown: str = "block", registry=None):  # type: ignore[no-untyped-def]
+def judged(tmp_path: Path, *packages: Package, unknown: str = "block",
+           registry: RegistryFacts | None = None) -> tuple[Decision, list[tuple[str, str | None, Status, str]]]:
     path = tmp_path / "p.yml"
     path.write_text(POLICY.format(unknown=unknown), encoding="utf-8")
     decision = evaluate(environment=environment(*packages), policy=load_policy(path), matches=[],
@@ -25,8 +26,9 @@ def judged(tmp_path: Path, *packages, unknown: str = "block", registry=None):  #
     return decision, [(v.rule, v.package.name if v.package else None, v.status, v.detail) for v in decision.violations]
 
 
-def licensed(name: str, **fields: object) -> object:
-    return package(name, "1.0", license=LicenseFields(**fields))  # type: ignore[arg-type]
+def licensed(name: str, *, expression: str | None = None, text: str | None = None,
+             classifiers: tuple[str, ...] = ()) -> Package:
+    return package(name, "1.0", license=LicenseFields(expression=expression, text=text, classifiers=classifiers))
 
 
 def test_gpl_package_is_blocked_with_the_raw_metadata(tmp_path: Path) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from gate.model import Status, Verdict
+from gate.model import Decision, Package, Status, Verdict
 from gate.policy import load_policy
 from gate.policy.evaluate import evaluate
 from tests.factories import NOW, database, environment, package
@@ -15,7 +15,7 @@ packages:
 """
 
 
-def violations(tmp_path: Path, *packages):  # type: ignore[no-untyped-def]
+def violations(tmp_path: Path, *packages: Package) -> tuple[Decision, list[tuple[str | None, Status, str]]]:
     path = tmp_path / "p.yml"
     path.write_text(POLICY, encoding="utf-8")
     decision = evaluate(environment=environment(*packages), policy=load_policy(path), matches=[],

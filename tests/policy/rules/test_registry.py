@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Unpack
 
 import pytest
 
@@ -12,7 +13,7 @@ from gate.policy import load_policy
 from gate.policy.model import Policy
 from gate.policy.rules.base import Context
 from gate.policy.rules.registry import RegistryRule
-from tests.factories import NOW, package
+from tests.factories import NOW, PackageFields, package
 
 URL = "https://index.example/simple"
 GOOD = "a" * 64
@@ -26,10 +27,10 @@ registry:
 """
 
 
-def pypi(name: str, version: str | None = "1.0", **kwargs: object) -> Package:
-    kwargs.setdefault("hashes", (("sha256", GOOD),))
-    kwargs.setdefault("source", Source(kind=SourceKind.INDEX))
-    return package(name, version, **kwargs)
+def pypi(name: str, version: str | None = "1.0", **fields: Unpack[PackageFields]) -> Package:
+    fields.setdefault("hashes", (("sha256", GOOD),))
+    fields.setdefault("source", Source(kind=SourceKind.INDEX))
+    return package(name, version, **fields)
 
 
 def environment(*packages: Package) -> Environment:

@@ -6,20 +6,22 @@ from pathlib import Path
 import pytest
 
 from gate.errors import AdvisoryDataError
-from gate.model import Level, Status, Verdict
+from gate.model import DatabaseInfo, Decision, Level, Match, Package, Status, Verdict
 from gate.policy import load_policy
 from gate.policy.evaluate import evaluate
+from gate.policy.model import Policy
 from gate.policy.rules.vulnerabilities import merge_matches
 from tests.factories import NOW, advisory, database, environment, match, package
 
 
-def policy_from(tmp_path: Path, text: str):  # type: ignore[no-untyped-def]
+def policy_from(tmp_path: Path, text: str) -> Policy:
     path = tmp_path / "p.yml"
     path.write_text(text, encoding="utf-8")
     return load_policy(path)
 
 
-def run(tmp_path: Path, text: str, *matches, packages=None, now=NOW, db=None):  # type: ignore[no-untyped-def]
+def run(tmp_path: Path, text: str, *matches: Match, packages: list[Package] | None = None, now: dt.datetime = NOW,
+        db: DatabaseInfo | None = None) -> Decision:
     pkgs = packages or sorted({m.package for m in matches}, key=lambda p: p.name)
     return evaluate(environment=environment(*pkgs), policy=policy_from(tmp_path, text), matches=list(matches),
                     database=db or database(), now=now)
