@@ -150,3 +150,23 @@ def test_a_missing_baseline(tmp_path: Path) -> None:
     with pytest.raises(InputError) as raised:
         load_baseline(tmp_path / "absent.json", target=None)
     assert raised.value.diagnostic() == f"{tmp_path / 'absent.json'}: no such file or directory"
+
+
+def test_a_result_with_a_number_too_long_to_convert(result: Path) -> None:
+    # found by benchmarks/fuzz_inputs.py: json's int() raised a bare ValueError (exit 70)
+    text = result.read_text(encoding="utf-8")
+    result.write_text(text.replace('"schema_version": 1', '"schema_version": ' + "1" * 5000), encoding="utf-8")
+    line = text[: text.index('"schema_version"')].count("\n") + 1
+    with pytest.raises(InputError) as raised:
+        load_baseline(result, target=None)
+    assert raised.value.diagnostic() == f"{result}:{line}: not valid JSON (a number of more than 4300 digits)"
+
+
+def test_a_requirement_naming_no_project_matches_itself(tmp_path: Path) -> None:
+    # a path kept as the name ("./sub") was normalised to "-/sub" when read back: drift with itself
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("-e ./sub\nrequests==2.31.0\n", encoding="utf-8")
+    environment = reader_for_lockfile(requirements).read(requirements, target=None)
+    baseline = load_baseline(write_result(tmp_path / "result.json", environment), target=None)
+    assert [p.name for p in baseline.packages] == ["./sub", "requests"]
+    assert baseline.digest == environment.digest
