@@ -203,6 +203,9 @@ def test_pip_section_is_read_as_a_requirements_file(tmp_path: Path) -> None:
     ("dependencies:\n  - {conda: numpy}\n", ":2: dependencies[0]: unexpected mapping 'conda' among the dependencies "
                                             "(only 'pip:' is one)"),
     ("dependencies:\n  - pip: numpy\n", ":2: dependencies[0].pip: expected a list, got a string"),
+    # found by benchmarks/fuzz_inputs.py: an empty mapping raised KeyError (exit 70)
+    ("dependencies:\n  - python=3.11\n  - {}\n", ":3: dependencies[1].pip: missing"),
+    ('dependencies:\n  - pip:\n    - "-r a\\0b.txt"\n', ":3: -r 'a\\x00b.txt': a path with a NUL character"),
     ("dependencies:\n  - pip:\n    - [numpy]\n", ":3: dependencies[0].pip[0]: expected a string, got a list"),
     ("dependencies:\n  - pip:\n    - --frobnicate\n", ":3: unknown option --frobnicate (not one pip accepts in a "
                                                        "requirements file)"),
