@@ -93,19 +93,27 @@ def render_sbom(decision: Decision) -> str:
 
 def purl_for(package: Package) -> PackageURL | None:
     """``pkg:pypi/<name>@<version>`` or ``pkg:conda/<name>@<version>?channel=<channel>``; None for a
-    requirement that names no project (a bare URL or path), which has no package URL to give."""
-    if package.ecosystem == "conda":
-        channel = package.source.url if package.source.kind is SourceKind.CHANNEL else None
-        return PackageURL(type="conda", name=package.name, version=package.version,
-                          qualifiers={"channel": channel} if channel else None)
-    if package.pypi_name is None:
+    requirement that names no project (a bare URL or path), which has no package URL to give, and for
+    a name the packageurl library cannot write (empty, blank or only slashes: it raises ValueError or
+    TypeError)."""
+    if package.ecosystem != "conda" and package.pypi_name is None:
         return None
-    return PackageURL(type="pypi", name=package.name, version=package.version)
+    try:
+        if package.ecosystem == "conda":
+            channel = package.source.url if package.source.kind is SourceKind.CHANNEL else None
+            purl = PackageURL(type="conda", name=package.name, version=package.version,
+                              qualifiers={"channel": channel} if channel else None)
+        else:
+            purl = PackageURL(type="pypi", name=package.name, version=package.version)
+        purl.to_string()
+    except (TypeError, ValueError):
+        return None
+    return purl
 
 
 def bom_ref_for(package: Package) -> str:
     """The package's purl: stable across runs and machines, and what a reader of the BOM searches for;
-    for a requirement that names no project, the URL or path it is listed under."""
+    for a requirement that names no project (or a name no purl can hold), the name it is listed under."""
     purl = purl_for(package)
     return purl.to_string() if purl is not None else f"requirement:{package.name}"
 
@@ -282,7 +290,10 @@ def _web_uri(url: str | None) -> str | None:
         return None
     for character, replacement in _URI_REPLACEMENTS:
         url = url.replace(character, replacement)
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed IPv6 host, a host NFKC turns into a delimiter
+        return None
     return url if parts.scheme and parts.netloc else None
 
 

@@ -328,3 +328,16 @@ def test_a_requirement_that_names_no_project_has_no_purl() -> None:
     assert component["bom-ref"] == f"requirement:{url}"
     assert component["externalReferences"] == [{"comment": "commit 3c45b6f760ad8745be9ebc9bbb26f5b04dea4abe",
                                                 "type": "vcs", "url": "git+https://github.com/huggingface/accelerate.git"}]
+
+
+def test_names_no_purl_can_hold_get_none() -> None:
+    """Found by benchmarks/fuzz_inputs.py: packageurl raised TypeError for a blank name or one of only
+    slashes (a conda-lock entry ``name: ' '``) and ValueError for an empty one (exit 70, no SBOM)."""
+    odd = [package(" ", "1.0"), package("/", "2.0"), package("", "3.0"),
+           dataclasses.replace(package("\n", "4.0"), ecosystem="conda", pypi_name=None,
+                               source=Source(kind=SourceKind.CHANNEL, url="conda-forge"))]
+    document = check(render_sbom(decide(Environment.create(source="env", kind="test", target=Target(),
+                                                           packages=odd))))
+    assert sorted((c["name"], c["bom-ref"], "purl" in c) for c in document["components"]) == [
+        ("", "requirement:", False), ("\n", "requirement:\n", False), (" ", "requirement: ", False),
+        ("/", "requirement:/", False)]
