@@ -193,8 +193,8 @@ class _NodeConverter:
             return node.value  # dates stay text; the schema and the builder check them
         try:
             value = self._constructor.construct_object(node)
-        except (yaml.YAMLError, ValueError) as error:
-            raise PolicyError(f"invalid value {node.value!r}: {error}", where=self._path,
+        except (yaml.YAMLError, ValueError) as error:  # a YAML error's str() adds its position on a second line
+            raise PolicyError(f"invalid value {node.value!r}: {str(error).splitlines()[0]}", where=self._path,
                               line=node.start_mark.line + 1, key_path=_dotted(key_path)) from None
         if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INTEGER:
             # YAML's 0x/0o/0b integers escape int()'s 4,300-digit limit, and messages repr() what they quote

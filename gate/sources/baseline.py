@@ -30,6 +30,7 @@ from gate.errors import InputError
 from gate.model import Environment, Location, Package, Source, SourceKind, Target
 from gate.report.result import SCHEMA_VERSION
 from gate.sources.base import decode_utf8, long_number, read_bounded
+from gate.sources.lockfile import marker_problem
 from gate.sources.registry import reader_for_environment, reader_for_lockfile
 from gate.sources.selection import select
 
@@ -140,6 +141,9 @@ def _package(place: _Place, raw: object, key: str) -> Package:
             raise place.error(f"{key}.hashes[{index}]", "not <algorithm>:<hex digest>")
         hashes.add((algorithm.lower(), value.lower()))
     pypi_name = place.optional_string(entry, key, "pypi_name")
+    marker = place.optional_string(entry, key, "marker")
+    if marker is not None and (problem := marker_problem(marker)) is not None:
+        raise place.error(f"{key}.marker", f"invalid environment marker {marker!r} ({problem})")
     # A requirement that names no project keeps its URL or path as its name: normalising "./sub"
     # to "-/sub" would make it differ from the same requirement read again (false drift).
     return Package(
@@ -151,7 +155,7 @@ def _package(place: _Place, raw: object, key: str) -> Package:
         source=Source(kind=kind, url=place.optional_string(source_table, f"{key}.source", "url"),
                       commit=place.optional_string(source_table, f"{key}.source", "commit")),
         hashes=tuple(sorted(hashes)),
-        marker=place.optional_string(entry, key, "marker"),
+        marker=marker,
         group=place.optional_string(entry, key, "group") or "runtime",
         location=Location(file=str(place.path)),
     )

@@ -254,6 +254,12 @@ def test_registry_url_must_be_reachable(tmp_path: Path, url: str, problem: str) 
     assert error_for(path) == f"{path}:2: registry.url: {url!r} is not a URL the index can be reached at ({problem})"
 
 
+def test_a_value_yaml_cannot_construct_is_one_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "models:\n  block_unsafe: !!python/object:os.system x\n")
+    assert error_for(path) == (f"{path}:2: models.block_unsafe: invalid value 'x': could not determine a constructor "
+                               "for the tag 'tag:yaml.org,2002:python/object:os.system'")
+
+
 def test_control_character_is_one_line_with_its_line(tmp_path: Path) -> None:
     path = tmp_path / "policy.yml"
     path.write_bytes(b"stage: s\nx: \"\x01\"\n")

@@ -132,6 +132,10 @@ def test_a_result_of_a_venv_check_round_trips(tmp_path: Path) -> None:
     (lambda d: d["environment"]["manifest"][4].update(hashes="sha256:abc"),
      "environment.manifest[4].hashes: not a list"),
     (lambda d: d["environment"].update(target="3.11"), "environment.target: missing or not a JSON object"),
+    # found by benchmarks/fuzz_inputs.py: left to the selection, whose message spanned lines and named no key
+    (lambda d: d["environment"]["manifest"][4].update(marker="pkg["),
+     "environment.manifest[4].marker: invalid environment marker 'pkg[' (Expected a marker variable or quoted "
+     "string)"),
 ])
 def test_a_result_the_gate_cannot_use(result: Path, change: Any, message: str) -> None:
     edit(result, change)
