@@ -434,6 +434,7 @@ LINE_PARTS = st.sampled_from([
     "alpha==1.0", "beta>=2", "-e .", "--hash=sha256:" + A64, "\\", "#", " ", "\n", ";", "python_version<'3'",
     "@", "git+https://example.org/x.git@v1#egg=x", "-r", "-c", "x.txt", "--index-url", "https://a.example/simple",
     "[extra]", "'", '"', "\t", "==1.*", "\x00", "\u00e9", "./dir", "pkg-1.0-py3-none-any.whl", "--bogus",
+    "https://[", "]", "file://", "\uff03", "%",  # URLs urlsplit refuses (found by benchmarks/fuzz_inputs.py)
 ])
 
 
