@@ -335,8 +335,54 @@ def hostile_value(rng: random.Random, strings: list[str], fmt: str) -> Any:
     return json.loads(json.dumps(value, default=str)) if isinstance(value, list | dict) else value
 
 
+# Values a reader may well accept, so that the run gets past it into matching, the rules and the
+# renderers: what a key of that name holds in some real file, or could.
+WEIRD_VERSIONS = ["1.0-foo", "2024.01.01.1", "1.0+local.x-y", "v1.2", "1!0.1", "1.0.0.0.0.0.0.0", "0", "0.0.0",
+                  "99999999999999999999", "1.0.post1.dev2+abc", "1.0a", "1.0rc", "1.0.dev", "1.0-1", "1.0_1", "1.0.*",
+                  "2.0.0b1", "1.0+cu128", "latest", "1.0 ", "1.0\t", "0.0.0-dev", "1.0e3", "1..0", "1.0.", "N/A",
+                  "2!1.0", "1.0+", "1.0.0+ubuntu1~22.04", "20030821", "1_000", "1.0.0-rc.1+build.5"]
+WEIRD_NAMES = ["Requests", "requests_", "REQUESTS", "zope.interface", "Zope_Interface", "torch", "a", "x-", "_private",
+               "backports.zoneinfo", "pkg--name", "pkg..name", "1", "Ǆ", "requests\u200b", "python", "pip"]
+MARKERS = ["python_version >= '3.8'", "python_version < '3'", "sys_platform == 'win32'", "extra == 'dev'",
+           "'dev' in dependency_groups", "'cuda' in extras", "platform_machine == 'arm64'",
+           "python_full_version < '3.11.0a1'", "implementation_name == 'pypy'", "os_name == 'nt' and extra == 'x'",
+           "sys_platform == 'emscripten'", "python_version > '3.99'", "platform_release >= '5.10'",
+           "python_version == '3.11.*'", "platform_system == 'Darwin' or platform_system == 'Linux'"]
+HASHES = ["sha256:" + "0" * 64, "sha512:" + "1" * 128, "md5:" + "2" * 32, "sha384:" + "3" * 96, "blake2b:" + "4" * 128,
+          "sha256:" + "A" * 64, "sha1:" + "5" * 40, "sha256:abc"]
+URLS = ["https://pypi.org/simple", "https://example.org/simple/", "http://insecure.example/simple", "file:///tmp/w",
+        "https://download.pytorch.org/whl/cu128", "https://user:secret@private.example/simple", "../relative",
+        "https://files.example/x-1.0-py3-none-any.whl", "git+https://github.com/x/y.git@" + "a" * 40,
+        "https://conda.anaconda.org/conda-forge", "conda-forge", "pytorch", "https://x.example/%zz"]
+TARGETED = {"version": WEIRD_VERSIONS, "name": WEIRD_NAMES, "marker": MARKERS, "markers": MARKERS,
+            "hash": HASHES, "url": URLS, "registry": URLS, "index": URLS, "source": URLS, "purl": [
+                "pkg:pypi/requests@2.0.0", "pkg:pypi/Requests@1.0", "pkg:conda/numpy@1.0?channel=conda-forge",
+                "pkg:pypi/a%20b@1", "pkg:npm/left-pad@1.0", "pkg:pypi/requests", "pkg:pypi/@1"]}
+
+
+def mutate_targeted(document: Any, rng: random.Random) -> Any:
+    """Replace one to three values under keys such as ``version``, ``name``, ``marker`` or ``url`` with
+    values a reader may accept, in place (and return the document)."""
+    candidates = [(c, k) for c, k in _slots(document) if isinstance(k, str) and k in TARGETED
+                  and isinstance(c[k], str | list)]
+    for container, key in rng.sample(candidates, min(len(candidates), rng.choice([1, 2, 3]))):
+        value = rng.choice(TARGETED[key])
+        if isinstance(container[key], list):
+            container[key] = [value]
+        else:
+            container[key] = value
+    return document
+
+
+def _copy(value: Any) -> Any:
+    return json.loads(dump_json(_plain(value))) if isinstance(value, dict | list) else value
+
+
 def mutate_tree(document: Any, rng: random.Random, fmt: str) -> Any:
-    """Apply one to four structural mutations to a parsed document, in place (and return it)."""
+    """Apply one to four structural mutations to a parsed document, in place (and return it); a
+    third of the time, targeted ones that keep the document readable (:func:`mutate_targeted`)."""
+    if rng.random() < 0.33:
+        return mutate_targeted(document, rng)
     strings = _strings(document)
     keys = _keys(document)
     for _ in range(rng.choice([1, 1, 1, 2, 2, 3, 4])):
@@ -358,9 +404,11 @@ def mutate_tree(document: Any, rng: random.Random, fmt: str) -> Any:
             container.insert(rng.randrange(len(container) + 1), copy)
         elif action == 5 and isinstance(value, str):
             container[key] = _tweak_string(value, rng)
-        elif action == 6:
+        elif action == 6:  # swap copies: swapping a container into itself would make a cycle
             other_container, other_key = rng.choice(slots)
-            container[key], other_container[other_key] = other_container[other_key], value
+            other = other_container[other_key]
+            container[key] = _copy(other)
+            other_container[other_key] = _copy(value)
         elif action == 7 and isinstance(container, dict):
             new_key = rng.choice(keys + HOSTILE_STRINGS[:60]) if keys else "x"
             container[new_key] = hostile_value(rng, strings, fmt)
@@ -445,7 +493,8 @@ def mutate_lines(text: str, rng: random.Random, snippets: list[str]) -> str:
                                               "#sha256=" + "f" * 64])
         elif choice == 7:
             i = min(at, len(lines) - 1)
-            lines[i] = re.sub(r"==\S+", "==" + rng.choice(HOSTILE_STRINGS)[:60].replace(" ", ""), lines[i], count=1)
+            version = rng.choice([*HOSTILE_STRINGS, *WEIRD_VERSIONS])[:60].replace(" ", "")
+            lines[i] = re.sub(r"==\S+", "==" + version.replace("\\", "\\\\"), lines[i], count=1)
         else:
             i, j = rng.randrange(len(lines)), rng.randrange(len(lines))
             lines[i], lines[j] = lines[j], lines[i]
@@ -718,7 +767,8 @@ def _mutate_venv(venv: Path, site: Path, dists: list[Path], rng: random.Random) 
         for _ in range(rng.choice([1, 2, 3])):
             op = rng.randrange(5)
             field_name = rng.choice(METADATA_FIELDS)
-            value = rng.choice([*HOSTILE_STRINGS, "requests (>=2.0)", "numpy; extra == 'x'", "MIT",
+            value = rng.choice([*HOSTILE_STRINGS, *WEIRD_VERSIONS, *MARKERS, "requests (>=2.0)", "numpy; extra == 'x'",
+                                "MIT",
                                                   "License :: OSI Approved :: MIT License", "License :: {S}"])
             value = value.replace("{S}", rng.choice(HOSTILE_STRINGS))
             index = rng.randrange(header_end + 1)
@@ -1350,6 +1400,11 @@ def make_case(ctx: Context, target: str, rng: random.Random) -> Case:
             "advisories": advisories_case, "record": record_case}[target](ctx, rng)
 
 
+# What a library's own multi-line message looks like (packaging's caret line, PyYAML's position line):
+# a newline in quoted input is escaped by the CLI and is no fault of the message.
+_LIBRARY_LINES = re.compile(r"\n\s+(?:\^|in \"<unicode string>\")")
+
+
 def _odd_names(result: Path) -> list[str]:
     """Package names in a result.json that no format allows: blank, or holding whitespace or control
     characters (a reader that let one through gives a verdict on a package nobody can name)."""
@@ -1462,7 +1517,7 @@ def main() -> None:
             if target not in odd_names:
                 odd_names[target] = f"[{iteration}] {odd[:3]!r} ({case.description})"
                 print(f"\nODD PACKAGE NAMES [{iteration}] {target}: {odd[:3]!r}", flush=True)
-        elif outcome.code in (3, 4, 5) and outcome.error and ("\n" in outcome.error.strip()
+        elif outcome.code in (3, 4, 5) and outcome.error and (_LIBRARY_LINES.search(outcome.error)
                                                               or not outcome.error.startswith(("/", "GATE_"))):
             template = re.sub(r"\d+", "N", outcome.error)[:60]
             unlocated.setdefault(template, f"[{iteration}] {target}: {outcome.error[:300]!r}")
@@ -1484,7 +1539,7 @@ def main() -> None:
     for target, text in odd_names.items():
         print(f"{target} judged packages with blank names or names holding whitespace or control characters: {text}")
     if unlocated:
-        print("input errors that name no file or span several lines (first of each kind):")
+        print("errors that name no file or carry a library's extra lines (first of each kind):")
         for text in unlocated.values():
             print(f"  {text}")
     sys.exit(1 if crashes else 0)
