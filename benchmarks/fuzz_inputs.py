@@ -60,6 +60,7 @@ import re
 import resource
 import shutil
 import signal
+import stat
 import struct
 import subprocess
 import sys
@@ -757,6 +758,14 @@ def venv_case(ctx: Context, rng: random.Random) -> Case:
                 description=f"venv from {seed}")
 
 
+def _put(path: Path, data: bytes) -> None:
+    """Write a file where an earlier mutation may have left a FIFO (opening it would block the
+    harness, outside any run's timer), a link or a folder."""
+    if path.is_symlink() or (path.exists() and not path.is_file()):
+        _remove(path)
+    path.write_bytes(data)
+
+
 def _mutate_venv(venv: Path, site: Path, dists: list[Path], rng: random.Random) -> list[Path]:
     dist = rng.choice(dists)
     choice = rng.randrange(14)
@@ -790,7 +799,7 @@ def _mutate_venv(venv: Path, site: Path, dists: list[Path], rng: random.Random) 
                 lines.insert(index, f"{field_name}:{value}")
                 header_end += 1
         data = "\n".join(lines).encode("utf-8", "surrogatepass")
-        metadata.write_bytes(mutate_bytes(data, rng) if rng.random() < 0.2 else data)
+        _put(metadata, mutate_bytes(data, rng) if rng.random() < 0.2 else data)
         return [metadata]
     if choice == 4:
         direct = dist / "direct_url.json"
@@ -802,19 +811,19 @@ def _mutate_venv(venv: Path, site: Path, dists: list[Path], rng: random.Random) 
                                                                    "requested_revision": "main"}},
         ])
         document = mutate_tree(document, rng, "json") if rng.random() < 0.8 else document
-        direct.write_bytes(dump_json(document, indent=rng.choice([None, 2])).encode("utf-8", "surrogatepass"))
+        _put(direct, dump_json(document, indent=rng.choice([None, 2])).encode("utf-8", "surrogatepass"))
         return [direct]
     if choice == 5:
         installer = dist / "INSTALLER"
-        installer.write_bytes(rng.choice([b"pip\n", b"uv", b"conda\n", b"", b"\n", b"\x00", b"pip\r\n", b"\xff\n",
+        _put(installer, rng.choice([b"pip\n", b"uv", b"conda\n", b"", b"\n", b"\x00", b"pip\r\n", b"\xff\n",
                                           rng.choice(HOSTILE_STRINGS).encode("utf-8", "surrogatepass")]))
         return [installer]
     if choice == 6:
         wheel = dist / "WHEEL"
         tag = rng.choice(["cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64", "py3-none-any", "-", "",
                           "cp311-cp311-win_amd64", "cp311-cp311-macosx_11_0_arm64.{S}", "{S}", "a-b-c-d-e"])
-        wheel.write_text(f"Wheel-Version: 1.0\nTag: {tag.replace('{S}', rng.choice(HOSTILE_STRINGS))}\n",
-                         "utf-8", "surrogatepass")
+        _put(wheel, f"Wheel-Version: 1.0\nTag: {tag.replace('{S}', rng.choice(HOSTILE_STRINGS))}\n".encode(
+            "utf-8", "surrogatepass"))
         return [wheel]
     if choice == 7:
         record = dist / "RECORD"
@@ -830,27 +839,27 @@ def _mutate_venv(venv: Path, site: Path, dists: list[Path], rng: random.Random) 
         if rng.random() < 0.5:
             (site / "pkg").mkdir(exist_ok=True)
             (site / "pkg" / "__init__.py").write_bytes(b"")
-        record.write_bytes(("\n".join(lines) + "\n").encode("utf-8", "surrogatepass"))
+        _put(record, ("\n".join(lines) + "\n").encode("utf-8", "surrogatepass"))
         return [record]
     if choice == 8:
         config = venv / "pyvenv.cfg"
         text = config.read_text("utf-8") + rng.choice([
             "version = {S}\n", "version_info = {S}\n", "include-system-site-packages = true\n", "home = {S}\n",
             "version = 3.12.0\n", "= x\n", "{S}\n", "version_info = 3.11.4.final.0\n"])
-        config.write_text(text.replace("{S}", rng.choice(HOSTILE_STRINGS)), "utf-8", "surrogatepass")
+        _put(config, text.replace("{S}", rng.choice(HOSTILE_STRINGS)).encode("utf-8", "surrogatepass"))
         return [config]
     if choice == 9:
         egg = site / rng.choice(["thing-1.0-py3.11.egg-info", "Thing.egg-info", "odd name-{S}.egg-info"]).replace(
             "{S}", re.sub(r"[/\x00]", "", rng.choice(HOSTILE_STRINGS)[:40]))
         if rng.random() < 0.5:
             egg.mkdir(exist_ok=True)
-            (egg / "PKG-INFO").write_bytes(metadata.read_bytes() if metadata.is_file() else b"Name: x\nVersion: 1\n")
+            _put(egg / "PKG-INFO", metadata.read_bytes() if metadata.is_file() else b"Name: x\nVersion: 1\n")
             requires = rng.choice(["numpy>=1\n[extra]\nrich\n[:python_version < '3.8']\ntyping\n", "[{S}]\nx\n",
                                    "{S}\n", "[\n", "[a:b:c]\nx @ https://x\n"])
-            (egg / "requires.txt").write_text(requires.replace("{S}", rng.choice(HOSTILE_STRINGS)), "utf-8",
-                                              "surrogatepass")
+            requires = requires.replace("{S}", rng.choice(HOSTILE_STRINGS))
+            _put(egg / "requires.txt", requires.encode("utf-8", "surrogatepass"))
             return [egg / "PKG-INFO", egg / "requires.txt"]
-        egg.write_bytes(metadata.read_bytes() if metadata.is_file() else b"Name: x\n")
+        _put(egg, metadata.read_bytes() if metadata.is_file() else b"Name: x\n")
         return [egg]
     if choice == 10:
         link = site / rng.choice(["thing.egg-link", "Thing.egg-link", "x.egg-link"])
@@ -859,7 +868,7 @@ def _mutate_venv(venv: Path, site: Path, dists: list[Path], rng: random.Random) 
         (project / "thing.egg-info").mkdir(exist_ok=True)
         (project / "thing.egg-info" / "PKG-INFO").write_text("Name: thing\nVersion: 0.1\n")
         target = rng.choice(["../../../project", str(project), "", "\n", "/nonexistent", "..", ".", "{S}", "/dev/null"])
-        link.write_text(target.replace("{S}", rng.choice(HOSTILE_STRINGS)) + "\n.\n", "utf-8", "surrogatepass")
+        _put(link, (target.replace("{S}", rng.choice(HOSTILE_STRINGS)) + "\n.\n").encode("utf-8", "surrogatepass"))
         return [link]
     if choice == 11:
         victim = rng.choice([metadata, dist / "INSTALLER", dist / "WHEEL", dist / "RECORD", dist / "direct_url.json"])
@@ -880,10 +889,10 @@ def _mutate_venv(venv: Path, site: Path, dists: list[Path], rng: random.Random) 
         name = rng.choice(["weird-{S}.dist-info", "x.dist-info", "UPPER-1.0.DIST-INFO", ".dist-info", "-.dist-info"])
         odd = site / name.replace("{S}", re.sub(r"[/\x00]", "", rng.choice(HOSTILE_STRINGS)[:60]))
         if rng.random() < 0.3:
-            odd.write_bytes(b"")
+            _put(odd, b"")
         else:
             odd.mkdir(exist_ok=True)
-            (odd / "METADATA").write_bytes(metadata.read_bytes() if metadata.is_file() else b"")
+            _put(odd / "METADATA", metadata.read_bytes() if metadata.is_file() else b"")
         return [odd]
     (venv / "lib" / rng.choice(["python3.12", "python3.11t", "pypy3.10", "python3"])).mkdir(exist_ok=True)
     if rng.random() < 0.5:
@@ -1433,13 +1442,21 @@ def save_crash(ctx: Context, number: int, case: Case, outcome: Outcome, iteratio
     slug = re.sub(r"[^A-Za-z0-9]+", "-", outcome.signature)[:80].strip("-")
     destination = ctx.work / "crashes" / f"{number:02d}-{slug}"
     shutil.rmtree(destination, ignore_errors=True)
-    shutil.copytree(case.folder, destination / "input", symlinks=True)
+    shutil.copytree(case.folder, destination / "input", symlinks=True, copy_function=_copy_entry)
     commands = case.commands(destination / "input")
     (destination / "command.txt").write_text("".join("gate " + " ".join(_shell_quote(a) for a in args) + "\n"
                                                      for args in commands))
     (destination / "traceback.txt").write_text(
         f"{outcome.signature}\ntarget: {case.description}\niteration {iteration} of --seed {seed}\n\n{outcome.trace}")
     return destination
+
+
+def _copy_entry(source: str, target: str) -> None:
+    """shutil.copy2, except that a FIFO (a venv mutation) is made anew rather than opened."""
+    if stat.S_ISFIFO(os.lstat(source).st_mode):
+        os.mkfifo(target)
+    else:
+        shutil.copy2(source, target)
 
 
 def _shell_quote(text: str) -> str:
