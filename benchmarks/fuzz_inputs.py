@@ -21,21 +21,34 @@ Targets and seeds (``--targets`` picks some; all by default):
 - policy: policies/*.yml and the test policies, through ``gate policy check`` and, when valid,
   a check judged by them (offline);
 - models: real model files made with tests/models/helpers.py (torch, joblib, safetensors, ONNX,
-  GGUF, numpy, pickles, zips) and their config.json / README.md cards, through ``--models``.
+  GGUF, numpy, pickles, zips) and their config.json / README.md cards, through ``--models``;
+- advisories: OSV records (tests/assets/example, tests/assets/osv, 300 from the shared snapshot)
+  through ``gate db import``, then a check of the packages they name at versions from their
+  ranges (or hostile ones) against that database: odd versions on both sides of a match;
+- record: record.dsse.json files the gate writes for the seeds, their statements mutated and
+  signed again (so they verify), through ``gate verify``, ``gate replay`` and ``gate drift``.
 
 Mutations: structure-aware ones parse the seed (TOML, JSON, YAML, requirement lines, METADATA
 headers, zip members, the safetensors header), then replace values with values of other types
 or hostile strings (non-PEP 440 versions, odd names, bad hashes and URLs, NUL, control and
 bidi characters, 100 kB strings), delete and duplicate keys and entries, swap values between
 places, and write raw text a serializer would not (integers of 5000 digits, nesting 100,000
-deep); byte-level ones flip, insert, delete, duplicate and truncate bytes, add BOMs, CRLF or lone
-CR line ends and invalid UTF-8. Large seeds have their long arrays sampled down to 40 entries.
+deep); a third of tree mutations are targeted instead, putting odd but readable versions, names,
+markers, hashes and URLs under those keys so that the run reaches matching, the rules and the
+renderers; byte-level ones flip, insert, delete, duplicate and truncate bytes, add BOMs, CRLF or
+lone CR line ends and invalid UTF-8. Large seeds have their long arrays sampled to 40 entries.
+
+Besides crashes it reports, once per kind: an exit code the target does not allow, an error
+message that names no file or carries a library's extra lines (a caret line), and packages judged
+under a blank name or one holding whitespace (a reader that took a name no format allows).
 
 Each distinct crash (exception type + innermost frame inside gate/) is printed once, its input
 minimised (entries deleted, JSON/TOML/YAML structure, then lines, then bytes, while the same
 crash persists) and saved with its command and traceback under ``WORK/crashes/``.
 
-Run (from the repository, with the project venv; the advisory DB is compiled on first use):
+Run (from the repository, with the project venv; the advisory DB is compiled on first use, seeds
+are made once into ``WORK/seeds``; give ``--db`` to reuse a compiled database). It is a script,
+not a test: the suite's default run does not collect benchmarks/.
 
     .venv/bin/python benchmarks/fuzz_inputs.py --budget 600            # all targets, 10 minutes
     .venv/bin/python benchmarks/fuzz_inputs.py --budget 120 --targets uv.lock,venv --seed 7
