@@ -91,3 +91,28 @@ def test_a_policy_without_drift_is_refused(gate: Gate, promoted: dict[str, Path]
     assert run.code == 3
     assert run.err == (f"gate: error: {policy}: the policy has no drift section, so no drift is forbidden: give "
                        "--policy with one\n")
+
+
+def test_a_record_of_a_large_environment_is_read_as_a_record(gate: Gate, tmp_path: Path,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    """Found while fuzzing (benchmarks/fuzz_inputs.py): the record was told by "payloadType" in its first
+    64 kB, but the gate writes sorted keys, so that key follows the payload; a record of more than about
+    a hundred packages was taken for a lockfile ("not a format the gate reads", exit 3)."""
+    from tests.sources.helpers import add_dist
+
+    root = tmp_path / "venv"
+    site = make_venv(root)
+    for index in range(300):
+        add_dist(site, f"package-number-{index}", f"1.{index}")
+    keys = tmp_path / "keys"
+    assert gate("keygen", "--out", keys).code == 0
+    monkeypatch.setenv("GATE_SIGNING_KEY", str(keys / "gate-signing-key.pem"))
+    policy = tmp_path / "policy.yml"
+    policy.write_text("stage: production\ndrift:\n  forbid: [added, removed, changed]\n")
+    assert gate("check", "--env", root, "--policy", policy, "--baseline", root, "--out", tmp_path / "out",
+                "--now", NOW).code == 0
+    record = tmp_path / "out" / "record.dsse.json"
+    assert record.read_bytes().find(b'"payloadType"') > 65536
+    run = gate("drift", "--env", root, "--baseline", record, "--key", keys / "gate-signing-key.pub.pem")
+    assert run.code == 0, run.out + run.err
+    assert run.out.startswith("gate: PASS: 0 blocking, 0 waived, 0 warnings; 300 packages")

@@ -72,6 +72,7 @@ from gate.advisories.osv import (
 from gate.clock import format_instant, parse_instant
 from gate.errors import AdvisoryDataError
 from gate.model import Advisory, DatabaseInfo, Level, Match, Package, Severity
+from gate.sources.base import long_number
 
 try:
     from yaml import CSafeLoader as _SafeLoader
@@ -155,6 +156,10 @@ def _load(data: bytes, kind: str, *, where: str) -> object:
         raise AdvisoryDataError(f"invalid YAML: {' '.join(str(error).split())}", where=where) from None
     except RecursionError:
         raise AdvisoryDataError("nested too deeply", where=where) from None
+    except ValueError as error:  # an integer past 4,300 digits (JSON or YAML), a YAML !!timestamp 2001-02-30
+        problem, line = long_number(data.decode("utf-8", "replace"))
+        raise AdvisoryDataError(f"invalid {'JSON' if kind == 'json' else 'YAML'}: {problem if line else error}",
+                                where=where, line=line) from None
 
 
 def _record_kind(name: str) -> str | None:

@@ -126,7 +126,7 @@ def parse_package_query(text: str) -> tuple[str, SpecifierSet]:
     try:
         requirement = Requirement(text.strip())
     except InvalidRequirement as error:
-        raise InputError(f"not an advisory ID or a package NAME[==VERSION | SPECIFIER]: {error}",
+        raise InputError(f"not an advisory ID or a package NAME[==VERSION | SPECIFIER]: {str(error).splitlines()[0]}",
                          where=text) from None
     if requirement.extras or requirement.marker is not None or requirement.url:
         raise InputError("give a package name and a version specifier only (no extras, markers or URL)", where=text)

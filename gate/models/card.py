@@ -43,7 +43,7 @@ def front_matter(readme: str) -> dict[str, Any]:
         if line.strip() == "---":
             try:
                 data = yaml.load("\n".join(lines[1:index]), Loader=yaml.CSafeLoader)
-            except yaml.YAMLError:
+            except (yaml.YAMLError, ValueError, RecursionError):  # ValueError: a timestamp like 2001-02-30
                 return {}
             return data if isinstance(data, dict) else {}
     return {}

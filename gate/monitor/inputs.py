@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,8 @@ from gate.policy import Policy, policy_from_effective
 from gate.record.keys import PublicKey
 from gate.record.replay import NOT_REPLAYED, RecordedCheck, recorded_check
 
+_SNIFF_BYTES = 65536
+
 
 def from_inventory(inventory: Inventory) -> Iterator[Subject]:
     """Each environment's newest record, one at a time (a run over thousands never holds them all)."""
@@ -36,13 +39,22 @@ def from_inventory(inventory: Inventory) -> Iterator[Subject]:
 
 
 def is_record(path: Path) -> bool:
-    """A DSSE envelope (told by content: a JSON object with ``payloadType``), not an SBOM."""
+    """A DSSE envelope (told by content: a JSON object with ``payloadType``), not an SBOM.
+
+    The first and the last 64 kB are read: the gate writes sorted keys, so ``payloadType`` follows
+    the base64 payload, which for an environment of a hundred packages is already longer than that."""
     try:
         with open(path, "rb") as handle:
-            head = handle.read(65536)
+            head = handle.read(_SNIFF_BYTES)
+            size = os.fstat(handle.fileno()).st_size
+            tail = b""
+            if size > len(head):
+                handle.seek(max(len(head), size - _SNIFF_BYTES))
+                tail = handle.read(_SNIFF_BYTES)
     except OSError as error:
         raise InputError(f"cannot read: {error.strerror}", where=path) from None
-    return head.lstrip().startswith(b"{") and b'"payloadType"' in head and b'"bomFormat"' not in head
+    return (head.lstrip().startswith(b"{") and (b'"payloadType"' in head or b'"payloadType"' in tail)
+            and b'"bomFormat"' not in head)
 
 
 def from_record(path: Path, keys: Sequence[PublicKey]) -> tuple[Subject, str | None]:

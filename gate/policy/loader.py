@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 from packaging.specifiers import InvalidSpecifier, SpecifierSet
@@ -46,6 +47,8 @@ from gate.targets import normalise_platform
 
 MAX_POLICY_BYTES = 1_000_000
 MAX_NODES = 100_000
+MAX_DEPTH = 32  # the deepest key path a policy has is 4 (vulnerabilities.waivers[0].expires)
+MAX_INTEGER = 2**63 - 1  # every number a policy holds is a count of days or hours
 MAX_EXTENDS_DEPTH = 10
 SHIPPED_POLICIES = ("sandbox", "staging", "production")
 
@@ -138,8 +141,12 @@ def _read_document(path: Path) -> _Document:
         mark = error.problem_mark or error.context_mark
         line = mark.line + 1 if mark is not None else None
         raise PolicyError(f"invalid YAML: {error.problem or error.context}", where=path, line=line) from None
+    except yaml.reader.ReaderError as error:  # its str() spans lines and names no line
+        character = error.character if isinstance(error.character, int) else ord(error.character[:1] or "\0")
+        raise PolicyError(f"invalid YAML: unacceptable character #x{character:04x}: {error.reason}", where=path,
+                          line=text.count("\n", 0, error.position) + 1) from None
     except yaml.YAMLError as error:
-        raise PolicyError(f"invalid YAML: {error}", where=path) from None
+        raise PolicyError(f"invalid YAML: {str(error).splitlines()[0]}", where=path) from None
     if node is None:
         raise PolicyError("policy file is empty", where=path)
     lines: dict[_Path, int] = {}
@@ -163,6 +170,9 @@ class _NodeConverter:
         if self._nodes > MAX_NODES:
             raise PolicyError(f"policy has more than {MAX_NODES} values (alias expansion?)",
                               where=self._path, line=node.start_mark.line + 1)
+        if len(key_path) > MAX_DEPTH:  # also what ends an alias to an enclosing node (&a [*a])
+            raise PolicyError(f"nested deeper than {MAX_DEPTH} levels", where=self._path,
+                              line=node.start_mark.line + 1, key_path=_dotted(key_path[:1]))
         self._lines.setdefault(key_path, node.start_mark.line + 1)
         if isinstance(node, yaml.MappingNode):
             result: dict[str, Any] = {}
@@ -182,10 +192,16 @@ class _NodeConverter:
         if node.tag == "tag:yaml.org,2002:timestamp":
             return node.value  # dates stay text; the schema and the builder check them
         try:
-            return self._constructor.construct_object(node)
-        except (yaml.YAMLError, ValueError) as error:
-            raise PolicyError(f"invalid value {node.value!r}: {error}", where=self._path,
+            value = self._constructor.construct_object(node)
+        except (yaml.YAMLError, ValueError) as error:  # a YAML error's str() adds its position on a second line
+            raise PolicyError(f"invalid value {node.value!r}: {str(error).splitlines()[0]}", where=self._path,
                               line=node.start_mark.line + 1, key_path=_dotted(key_path)) from None
+        if isinstance(value, int) and not isinstance(value, bool) and abs(value) > MAX_INTEGER:
+            # YAML's 0x/0o/0b integers escape int()'s 4,300-digit limit, and messages repr() what they quote
+            shown = node.value if len(node.value) <= 40 else node.value[:37] + "..."
+            raise PolicyError(f"the integer {shown} is out of range", where=self._path,
+                              line=node.start_mark.line + 1, key_path=_dotted(key_path))
+        return value
 
 
 def _dotted(key_path: _Path) -> str:
@@ -251,6 +267,23 @@ def _check_values(document: _Document) -> None:
     for index, entry in enumerate((document.data.get("packages") or {}).get("deny") or []):
         if "versions" in entry:
             _check_specifier(document, entry["versions"], ("packages", "deny", index, "versions"))
+    url = (document.data.get("registry") or {}).get("url")
+    if url is not None:
+        _check_index_url(document, url, ("registry", "url"))
+
+
+def _check_index_url(document: _Document, url: str, key_path: _Path) -> None:
+    """The index URL must split into a host and a port (the schema checks only ``^https?://``)."""
+    try:
+        parts = urlsplit(url)
+        host, _port = parts.hostname, parts.port  # reading the port raises ValueError for "x:abc", "x:99999"
+    except ValueError as error:  # also an unclosed IPv6 host
+        problem: str | None = str(error)
+    else:
+        problem = None if host else "no host"
+    if problem is not None:
+        raise PolicyError(f"{url!r} is not a URL the index can be reached at ({problem})", where=document.path,
+                          line=_line_for(document, key_path), key_path=_dotted(key_path))
 
 
 def _check_licenses(document: _Document) -> None:

@@ -146,13 +146,14 @@ POLICY_SCHEMA: dict[str, Any] = {
             "properties": {
                 "url": {"description": "The approved index (PEP 691 JSON simple API).", "type": "string",
                         "pattern": "^https?://"},
-                "min_release_age_days": {"type": "integer", "minimum": 0},
+                # at most a century: a quarantine date past year 9999 cannot be computed, nor shown
+                "min_release_age_days": {"type": "integer", "minimum": 0, "maximum": 36500},
                 "forbid_yanked": {"type": "boolean"},
                 "verify_hashes": {"type": "boolean"},
                 "cache_max_age_hours": {
                     "description": "Use a cached index answer up to this old when the index cannot be "
                     "reached; absent means the index must answer (else exit 6).",
-                    "type": "integer", "minimum": 0},
+                    "type": "integer", "minimum": 0, "maximum": 876000},  # a century, as above
             },
         },
         "consistency": {

@@ -49,7 +49,7 @@ class Verified:
 def parse_envelope(data: bytes, *, where: str) -> dict[str, Any]:
     try:
         document = json.loads(data)
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError):
+    except (ValueError, RecursionError):  # JSONDecodeError, UnicodeDecodeError, an integer too long to convert
         raise SignatureError("not a JSON DSSE envelope", where=where) from None
     if not isinstance(document, dict):
         raise SignatureError("not a JSON DSSE envelope", where=where)

@@ -91,23 +91,31 @@ def render_sbom(decision: Decision) -> str:
     return json.dumps(document, indent=2, sort_keys=True) + "\n"
 
 
-def purl_for(package: Package) -> PackageURL | None:
+def purl_for(package: Package) -> str | None:
     """``pkg:pypi/<name>@<version>`` or ``pkg:conda/<name>@<version>?channel=<channel>``; None for a
-    requirement that names no project (a bare URL or path), which has no package URL to give."""
-    if package.ecosystem == "conda":
-        channel = package.source.url if package.source.kind is SourceKind.CHANNEL else None
-        return PackageURL(type="conda", name=package.name, version=package.version,
-                          qualifiers={"channel": channel} if channel else None)
-    if package.pypi_name is None:
+    requirement that names no project (a bare URL or path), which has no package URL to give, and for
+    a name the packageurl library cannot write (empty, blank or only slashes: it raises ValueError or
+    TypeError)."""
+    if package.ecosystem != "conda" and package.pypi_name is None:
         return None
-    return PackageURL(type="pypi", name=package.name, version=package.version)
+    try:
+        if package.ecosystem == "conda":
+            channel = package.source.url if package.source.kind is SourceKind.CHANNEL else None
+            purl = PackageURL(type="conda", name=package.name, version=package.version,
+                              qualifiers={"channel": channel} if channel else None)
+        else:
+            purl = PackageURL(type="pypi", name=package.name, version=package.version)
+        return purl.to_string()
+    except (TypeError, ValueError):
+        return None
 
 
-def bom_ref_for(package: Package) -> str:
-    """The package's purl: stable across runs and machines, and what a reader of the BOM searches for;
-    for a requirement that names no project, the URL or path it is listed under."""
-    purl = purl_for(package)
-    return purl.to_string() if purl is not None else f"requirement:{package.name}"
+def bom_ref_for(package: Package, purl: str | None = None) -> str:
+    """The package's purl (``purl``, when already made): stable across runs and machines, and what a
+    reader of the BOM searches for; for a requirement that names no project (or a name no purl can
+    hold), the name it is listed under."""
+    purl = purl if purl is not None else purl_for(package)
+    return purl if purl is not None else f"requirement:{package.name}"
 
 
 def model_ref(model: ModelFile) -> str:
@@ -118,7 +126,7 @@ def model_ref(model: ModelFile) -> str:
 def _bom(decision: Decision) -> Json:
     environment = decision.environment
     purls = [purl_for(package) for package in environment.packages]
-    refs = _refs([bom_ref_for(package) for package in environment.packages])
+    refs = _refs([bom_ref_for(package, purl) for package, purl in zip(environment.packages, purls, strict=True)])
     root = _omit_empty({
         "type": "application", "name": environment.source, "version": environment.digest, "bom-ref": ROOT_REF,
         "properties": _properties(
@@ -222,7 +230,7 @@ def _refs(bases: list[str]) -> list[str]:
     return refs
 
 
-def _component(package: Package, *, ref: str, purl: PackageURL | None) -> Json:
+def _component(package: Package, *, ref: str, purl: str | None) -> Json:
     detected = detect(package.license, ecosystem=package.ecosystem)
     source = package.source
     return _omit_empty({
@@ -230,7 +238,7 @@ def _component(package: Package, *, ref: str, purl: PackageURL | None) -> Json:
         "name": package.name,
         "version": package.version if package.version is not None else package.specifier or "",
         "bom-ref": ref,
-        "purl": purl.to_string() if purl is not None else None,
+        "purl": purl,
         "hashes": _hashes(package.hashes),
         "licenses": [{"expression": detected.expression}] if detected.expression is not None else [],
         "externalReferences": _references(package),
@@ -282,7 +290,10 @@ def _web_uri(url: str | None) -> str | None:
         return None
     for character, replacement in _URI_REPLACEMENTS:
         url = url.replace(character, replacement)
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # an unclosed IPv6 host, a host NFKC turns into a delimiter
+        return None
     return url if parts.scheme and parts.netloc else None
 
 

@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import enum
 import os
+import re
 import stat
+import sys
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Protocol
@@ -67,6 +69,8 @@ def read_bounded(path: str | Path, *, limit: int) -> bytes | None:
     Anything else that stops the read (permissions, a directory or FIFO where a file
     should be) is an :class:`InputError` naming the file.
     """
+    if "\0" in str(path):  # os.stat would raise ValueError: a path from a lockfile can hold anything
+        raise InputError("cannot read (the path holds a NUL character)", where=path)
     try:
         info = os.stat(path)
     except (FileNotFoundError, NotADirectoryError):
@@ -99,6 +103,23 @@ def decode_utf8(data: bytes, *, where: str | Path) -> str:
             where=where,
             line=line,
         ) from error
+
+
+def long_number(text: str) -> tuple[str, int | None]:
+    """Why a JSON or TOML parser raised a bare ``ValueError`` (not its decode error), and the line.
+
+    Python converts integers of at most ``sys.get_int_max_str_digits()`` digits (4300) and the
+    parsers let the conversion's ``ValueError`` through for a longer one. No real version, size
+    or count is that long, so the input is refused with a message that says why and where: the
+    first run of that many digits (TOML's ``1_000`` underscores included) outside quoted strings
+    and comments. The parser stopped at it, so the text before it is well-formed and its strings
+    can be skipped by their quotes."""
+    limit = sys.get_int_max_str_digits()
+    tokens = re.compile(r'"""[\s\S]*?"""|' r"'''[\s\S]*?'''|" r'"(?:[^"\\\n]|\\.)*"|' r"'[^'\n]*'|#[^\n]*|"
+                        rf"(?P<number>[0-9_]{{{limit + 1},}})")
+    found = next((match for match in tokens.finditer(text) if match.group("number")), None)
+    line = text.count("\n", 0, found.start()) + 1 if found is not None else None
+    return f"a number of more than {limit} digits", line
 
 
 def relative_file(path: Path, root: Path) -> str:

@@ -29,7 +29,8 @@ from packaging.utils import canonicalize_name
 from gate.errors import InputError
 from gate.model import Environment, Location, Package, Source, SourceKind, Target
 from gate.report.result import SCHEMA_VERSION
-from gate.sources.base import decode_utf8, read_bounded
+from gate.sources.base import decode_utf8, long_number, read_bounded
+from gate.sources.lockfile import marker_problem
 from gate.sources.registry import reader_for_environment, reader_for_lockfile
 from gate.sources.selection import select
 
@@ -66,14 +67,21 @@ def _result_document(path: Path) -> dict[str, Any] | None:
     data = read_bounded(path, limit=MAX_RESULT_BYTES)
     if data is None:
         return None
+    text = decode_utf8(data, where=path)
+    claims_result = b'"schema_version"' in data and b'"decision"' in data
     try:
-        document = json.loads(decode_utf8(data, where=path))
+        document = json.loads(text)
     except json.JSONDecodeError as error:
-        if b'"schema_version"' in data and b'"decision"' in data:
+        if claims_result:
             raise InputError(f"not valid JSON ({error.msg})", where=path, line=error.lineno) from error
         return None
     except RecursionError as error:
         raise InputError("not valid JSON (nested too deeply)", where=path) from error
+    except ValueError as error:  # an integer too long to convert
+        if claims_result:
+            problem, line = long_number(text)
+            raise InputError(f"not valid JSON ({problem})", where=path, line=line) from error
+        return None
     if isinstance(document, dict) and "schema_version" in document and "decision" in document:
         return document
     return None
@@ -132,16 +140,22 @@ def _package(place: _Place, raw: object, key: str) -> Package:
         if not (algorithm and separator and value):
             raise place.error(f"{key}.hashes[{index}]", "not <algorithm>:<hex digest>")
         hashes.add((algorithm.lower(), value.lower()))
+    pypi_name = place.optional_string(entry, key, "pypi_name")
+    marker = place.optional_string(entry, key, "marker")
+    if marker is not None and (problem := marker_problem(marker)) is not None:
+        raise place.error(f"{key}.marker", f"invalid environment marker {marker!r} ({problem})")
+    # A requirement that names no project keeps its URL or path as its name: normalising "./sub"
+    # to "-/sub" would make it differ from the same requirement read again (false drift).
     return Package(
-        name=canonicalize_name(name) if ecosystem == "pypi" else name,
+        name=canonicalize_name(name) if ecosystem == "pypi" and pypi_name is not None else name,
         version=version,
         specifier=specifier,
         ecosystem=ecosystem,
-        pypi_name=place.optional_string(entry, key, "pypi_name"),
+        pypi_name=pypi_name,
         source=Source(kind=kind, url=place.optional_string(source_table, f"{key}.source", "url"),
                       commit=place.optional_string(source_table, f"{key}.source", "commit")),
         hashes=tuple(sorted(hashes)),
-        marker=place.optional_string(entry, key, "marker"),
+        marker=marker,
         group=place.optional_string(entry, key, "group") or "runtime",
         location=Location(file=str(place.path)),
     )

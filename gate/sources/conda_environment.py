@@ -300,10 +300,11 @@ def _pip_section(node: yaml.MappingNode, place: YamlPlace, *, path: Path) -> lis
     others = sorted(key for key in table if key != "pip")
     if others:
         raise place.error(f"unexpected mapping {others[0]!r} among the dependencies (only 'pip:' is one)", node)
+    pip_node = place.member(table, "pip", node)  # an empty mapping ("- {}") has no pip list
     pip_place = place.at("pip")
 
     def lines() -> Iterator[tuple[int, str]]:  # lazily: an item's error comes after the lines before it
-        for index, item in enumerate(pip_place.sequence(table["pip"])):
+        for index, item in enumerate(pip_place.sequence(pip_node)):
             text = pip_place.at(index).text(item).strip()
             if not text:
                 raise pip_place.at(index).error("empty pip requirement", item)

@@ -214,7 +214,10 @@ def _source(manager: str, url: str, place: YamlPlace, node: yaml.Node) -> tuple[
         if not repository or "://" not in repository or not _COMMIT.fullmatch(revision):
             raise place.error("a VCS URL without an @<commit>", node)
         return Source(kind=SourceKind.VCS, url=repository, commit=revision.lower()), revision.lower()
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError as error:  # an unclosed IPv6 host, a host NFKC turns into a delimiter
+        raise place.error(f"not a valid URL ({error})", node) from None
     if parts.scheme == "file":
         return Source(kind=SourceKind.PATH, url=url), None
     if parts.scheme not in ("http", "https") or not parts.hostname:

@@ -41,7 +41,7 @@ import yaml
 from packaging.markers import InvalidMarker, Marker
 
 from gate.errors import InputError
-from gate.sources.base import decode_utf8, read_bounded
+from gate.sources.base import decode_utf8, long_number, read_bounded
 
 MAX_LOCK_BYTES = 50 * 1024 * 1024  # 40x the largest real lockfile seen (lerobot's uv.lock, 1.2 MB)
 DETECT_BYTES = 64 * 1024
@@ -126,7 +126,8 @@ _TOML_POSITION = re.compile(r"\s*\((?:at line (\d+), column \d+|at end of docume
 
 
 def load_toml(text: str, *, where: str) -> dict[str, Any]:
-    """Parse TOML; an error names the line tomllib reports (3.11 puts it in the message)."""
+    """Parse TOML; an error names the line tomllib reports (3.11 puts it in the message), or
+    the line of an integer too long to convert (:func:`~gate.sources.base.long_number`)."""
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
@@ -139,16 +140,23 @@ def load_toml(text: str, *, where: str) -> dict[str, Any]:
         raise InputError(f"not valid TOML ({message})", where=where, line=line) from None
     except RecursionError:
         raise InputError("not valid TOML (nested too deeply)", where=where) from None
+    except ValueError:  # an integer too long to convert, not a TOMLDecodeError
+        problem, line = long_number(text)
+        raise InputError(f"not valid TOML ({problem})", where=where, line=line) from None
 
 
 def load_json(text: str, *, where: str) -> Any:
-    """Parse JSON; an error names the line the json module reports."""
+    """Parse JSON; an error names the line the json module reports, or the line of an integer
+    too long to convert (:func:`~gate.sources.base.long_number`)."""
     try:
         return json.loads(text)
     except json.JSONDecodeError as error:
         raise InputError(f"not valid JSON ({error.msg})", where=where, line=error.lineno) from None
     except RecursionError:
         raise InputError("not valid JSON (nested too deeply)", where=where) from None
+    except ValueError:  # an integer too long to convert, not a JSONDecodeError
+        problem, line = long_number(text)
+        raise InputError(f"not valid JSON ({problem})", where=where, line=line) from None
 
 
 def array_table_lines(text: str, name: str, count: int) -> list[int | None]:

@@ -215,7 +215,10 @@ def _source(entry: dict[str, Any], place: Where, indexes: dict[str, str | None])
         return Source(kind=SourceKind.EDITABLE if editable else SourceKind.PATH, url=place.get_string(entry, "path"))
     if "file" in entry:
         url = place.get_string(entry, "file") or ""
-        scheme = urlsplit(url).scheme.lower()
+        try:
+            scheme = urlsplit(url).scheme.lower()
+        except ValueError as error:  # an unclosed IPv6 host, a host NFKC turns into a delimiter
+            raise place.at("file").error(f"not a valid URL ({error})") from None
         remote = scheme not in ("", "file") and len(scheme) > 1  # "c:" is a Windows drive, not a scheme
         kind = SourceKind.EDITABLE if editable else SourceKind.URL if remote else SourceKind.PATH
         return Source(kind=kind, url=url)

@@ -64,7 +64,7 @@ from packaging.version import Version
 
 from gate.errors import InputError
 from gate.model import Environment, Location, Package, Source, SourceKind, Target
-from gate.sources.base import InputKind, decode_utf8, read_bounded
+from gate.sources.base import InputKind, decode_utf8, long_number, read_bounded
 from gate.sources.lockfile import DETECT_BYTES, read_head
 from gate.targets import marker_environments
 
@@ -146,6 +146,9 @@ def _load_toml(text: str, *, where: str) -> dict[str, Any]:
         raise InputError(f"not valid TOML ({message})", where=where, line=line) from None
     except RecursionError:
         raise InputError("not valid TOML (nested too deeply)", where=where) from None
+    except ValueError:  # an integer too long to convert, not a TOMLDecodeError
+        problem, line = long_number(text)
+        raise InputError(f"not valid TOML ({problem})", where=where, line=line) from None
 
 
 def _error_line(context: str | None, text: str) -> int | None:

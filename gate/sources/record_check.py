@@ -61,6 +61,8 @@ THREADS = min(4, os.cpu_count() or 1)  # hashing small files holds the GIL: more
 _WHOLE_FILE_BYTES = 8 * 1024 * 1024
 _BATCH = 512
 _PYTHON_FOLDER = re.compile(r"(?:python|pypy)\d+\.\d+t?")
+_DIGITS = re.compile(r"[0-9]+")
+MAX_SIZE_DIGITS = 20  # 2**64 - 1 has 20 digits
 
 HASH_MISMATCH = "hash mismatch"
 SIZE_MISMATCH = "size mismatch"
@@ -166,7 +168,18 @@ def _entries(package: str, data: bytes, rel_record: str, directory: Path, root: 
     entries: list[_Entry] = []
     base = os.path.abspath(directory) + os.sep
     root_prefix = os.path.abspath(root) + os.sep
-    for number, row in enumerate(csv.reader(text.splitlines()), start=1):
+    rows = csv.reader(text.splitlines())
+    number = 0
+    while True:
+        number += 1
+        try:
+            row = next(rows)
+        except StopIteration:
+            break
+        except csv.Error as error:  # a field over csv's limit (128 kB): no real path or digest is that long
+            problems.append(ModifiedFile(package=package, path=rel_record,
+                                         problem=f"not verifiable: RECORD line {rows.line_num}: {error}"))
+            return []
         if not row:
             continue
         if len(row) != 3:
@@ -188,11 +201,20 @@ def _entries(package: str, data: bytes, rel_record: str, directory: Path, root: 
             continue
         size: int | None = None
         if size_field:
-            if not size_field.isdigit():
+            if not _DIGITS.fullmatch(size_field):  # str.isdigit() takes "²" too, which int() refuses
                 problems.append(ModifiedFile(package=package, path=rel_record, problem=(
                     f"not verifiable: RECORD line {number} has size {size_field!r}, not a number")))
                 continue
+            if len(size_field) > MAX_SIZE_DIGITS:
+                problems.append(ModifiedFile(package=package, path=rel_record, problem=(
+                    f"not verifiable: RECORD line {number} has a size of {len(size_field)} digits, larger than "
+                    "any file")))
+                continue
             size = int(size_field)
+        if "\0" in listed:  # no file has such a name, and the os functions raise ValueError on one
+            problems.append(ModifiedFile(package=package, path=rel_record, problem=(
+                f"not verifiable: RECORD line {number} names a path with a NUL character")))
+            continue
         joined = os.path.normpath(listed if os.path.isabs(listed) else base + listed)
         folder, name = os.path.split(joined)
         resolved = _resolve(folder, folders)

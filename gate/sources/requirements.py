@@ -90,7 +90,7 @@ from packaging.utils import InvalidWheelFilename, canonicalize_name, parse_wheel
 
 from gate.errors import InputError
 from gate.model import Environment, Location, Package, Source, SourceKind, Target
-from gate.sources.base import InputKind, decode_utf8, read_bounded
+from gate.sources.base import InputKind, decode_utf8, long_number, read_bounded
 from gate.sources.lockfile import read_head
 
 MAX_REQUIREMENTS_BYTES = 50 * 1024 * 1024  # 300x the largest compiled file in the corpus (170 kB)
@@ -330,7 +330,9 @@ class _State:
                 raise InputError(f"{option.spelling} {value}: includes from a URL are not read (the gate works "
                                  "offline; download the file and pass it)", where=file, line=line)
             if value.lower().startswith("file:"):
-                value = _file_url_path(value)
+                value = _file_url_path(value, where=file, line=line)
+            if "\0" in value:  # possible in a conda environment's pip: list ("\0" in YAML); no path holds one
+                raise InputError(f"{option.spelling} {value!r}: a path with a NUL character", where=file, line=line)
             included = os.path.normpath(os.path.join(os.path.dirname(file), value))
             real = os.path.realpath(included)
             for index, (open_real, _display) in enumerate(stack):
@@ -558,7 +560,7 @@ def _direct(target: str, *, editable: bool, marker: str | None, hashes: tuple[tu
                        and (not _URL_SCHEME.match(target) or target.lower().startswith("file:"))
                        and not target.split("#", 1)[0].lower().endswith(_ARCHIVE_SUFFIXES))
     if name is None and base is not None and local_directory:
-        name = _project_name(target, base=base)
+        name = _project_name(target, base=base, where=where, line=line)
     if name is None:  # known only by building it: keep the URL or path as the name, never match it
         return Package(name=target, version=None, specifier="", pypi_name=None, source=source, hashes=hashes,
                        marker=marker, location=location)
@@ -606,7 +608,7 @@ def _egg_name(url: str, *, where: str, line: int) -> str | None:
 
 def _wheel(url: str, *, where: str, line: int) -> tuple[str, str] | None:
     """(normalised name, version as written) from a wheel file name, or ``None``."""
-    path = urlsplit(url).path if _is_url(url) else url.split("#", 1)[0]
+    path = _url_path(url, where=where, line=line) if _is_url(url) else url.split("#", 1)[0]
     filename = unquote(path.replace("\\", "/").rsplit("/", 1)[-1])
     if not filename.lower().endswith(".whl"):
         return None
@@ -617,17 +619,24 @@ def _wheel(url: str, *, where: str, line: int) -> tuple[str, str] | None:
     return str(name), filename.split("-")[1]
 
 
-def _project_name(target: str, *, base: str) -> str | None:
-    """``[project] name`` of the local directory ``target``, relative to ``base``."""
-    directory = _file_url_path(target) if target.lower().startswith("file:") else target
+def _project_name(target: str, *, base: str, where: str, line: int) -> str | None:
+    """``[project] name`` of the local directory ``target``, relative to ``base`` (``where`` and
+    ``line``: the requirement, for errors in ``target`` itself)."""
+    directory = _file_url_path(target, where=where, line=line) if target.lower().startswith("file:") else target
     pyproject = os.path.join(base, directory, "pyproject.toml")
     data = read_bounded(pyproject, limit=MAX_PYPROJECT_BYTES)
     if data is None:
         return None
+    text = decode_utf8(data, where=pyproject)
     try:
-        document = tomllib.loads(decode_utf8(data, where=pyproject))
+        document = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise InputError(f"not valid TOML ({error})", where=pyproject) from None
+    except RecursionError:
+        raise InputError("not valid TOML (nested too deeply)", where=pyproject) from None
+    except ValueError:  # an integer too long to convert
+        problem, at = long_number(text)
+        raise InputError(f"not valid TOML ({problem})", where=pyproject, line=at) from None
     project = document.get("project")
     name = project.get("name") if isinstance(project, dict) else None
     return canonicalize_name(name) if isinstance(name, str) and _PROJECT_NAME.match(name) else None
@@ -638,9 +647,17 @@ def _first_line(error: Exception) -> str:
     return str(error).splitlines()[0] if str(error) else type(error).__name__
 
 
-def _file_url_path(url: str) -> str:
+def _url_path(url: str, *, where: str, line: int | None) -> str:
+    """The path of a URL; a URL that cannot be split (``http://[x``: an unclosed IPv6 host) is an error."""
+    try:
+        return urlsplit(url).path
+    except ValueError as error:  # "Invalid IPv6 URL", a host that NFKC turns into a URL delimiter
+        raise InputError(f"{url}: not a valid URL ({error})", where=where, line=line) from None
+
+
+def _file_url_path(url: str, *, where: str, line: int | None) -> str:
     """The local path of a ``file:`` URL. urllib.request is imported here, not at start-up: it
     pulls in http.client, a tenth of a check's import time, for two rare lines."""
     from urllib.request import url2pathname
 
-    return url2pathname(urlsplit(url).path)
+    return url2pathname(_url_path(url, where=where, line=line))

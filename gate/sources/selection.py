@@ -40,7 +40,8 @@ def applies(package: Package, environments: Iterable[Mapping[str, str | frozense
         marker = _marker(package.marker)
     except InvalidMarker as error:
         where = package.location.file if package.location else None
-        raise InputError(f"{package.name}: invalid environment marker {package.marker!r} ({error})",
+        problem = str(error).splitlines()[0]  # packaging adds the marker and a caret on further lines
+        raise InputError(f"{package.name}: invalid environment marker {package.marker!r} ({problem})",
                          where=where, line=package.location.line if package.location else None) from None
     for environment in environments:
         try:

@@ -213,7 +213,10 @@ def _source(table: dict[str, Any], place: Where) -> Source | None:
     if kind == "registry":
         return Source(kind=SourceKind.INDEX, url=value)
     if kind == "git":
-        parts = urlsplit(value)
+        try:
+            parts = urlsplit(value)
+        except ValueError as error:  # an unclosed IPv6 host, a host NFKC turns into a delimiter
+            raise place.at(kind).error(f"not a valid URL: {shorten(value)} ({error})") from None
         if not _COMMIT.fullmatch(parts.fragment):
             raise place.at(kind).error(f"no commit after '#' in {shorten(value)}")
         return Source(kind=SourceKind.VCS, url=urlunsplit(parts._replace(query="", fragment="")),

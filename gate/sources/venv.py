@@ -57,7 +57,7 @@ from packaging.utils import canonicalize_name
 
 from gate.errors import InputError
 from gate.model import Environment, LicenseFields, Location, Package, Source, SourceKind, Target
-from gate.sources.base import InputKind, decode_utf8, read_bounded, relative_file
+from gate.sources.base import InputKind, decode_utf8, long_number, read_bounded, relative_file
 from gate.targets import platform_of_wheel_tag
 
 MAX_METADATA_BYTES = 10 * 1024 * 1024  # 70x the largest in the 221-distribution benchmark env (140 kB)
@@ -375,6 +375,8 @@ def _read_egg_link(link: str, *, rel: str, limit: int) -> Package:
     target = lines[0].strip() if lines else ""
     if not target:
         raise InputError("empty (an .egg-link names the project directory on its first line)", where=link)
+    if "\0" in target:
+        raise InputError("names a directory with a NUL character, which no path holds", where=link)
     project = os.path.join(os.path.dirname(link), target)  # an absolute target replaces the base
     wanted = canonicalize_name(os.path.basename(link)[: -len(".egg-link")])
     try:
@@ -503,12 +505,16 @@ def _read_direct_url(path: str) -> tuple[Source, tuple[tuple[str, str], ...]] | 
     data = read_bounded(path, limit=MAX_DIRECT_URL_BYTES)
     if data is None:
         return None
+    text = decode_utf8(data, where=path)
     try:
-        document = json.loads(decode_utf8(data, where=path))
+        document = json.loads(text)
     except json.JSONDecodeError as error:
         raise InputError(f"not valid JSON ({error.msg})", where=path, line=error.lineno) from error
     except RecursionError as error:
         raise InputError("not valid JSON (nested too deeply)", where=path) from error
+    except ValueError as error:  # an integer too long to convert
+        problem, line = long_number(text)
+        raise InputError(f"not valid JSON ({problem})", where=path, line=line) from error
     if not isinstance(document, dict):
         raise InputError("not a JSON object", where=path)
     url = document.get("url")

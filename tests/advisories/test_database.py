@@ -163,6 +163,24 @@ def test_unreadable_json_member(tmp_path: Path, content: bytes, message: str) ->
     assert not (tmp_path / "db").exists()
 
 
+@pytest.mark.parametrize(("name", "content", "message"), [
+    # found by benchmarks/fuzz_inputs.py: a bare ValueError from int(), float() or date() (exit 70)
+    ("X.json", b'{"id": "X",\n "modified": ' + b"1" * 5000 + b"}",
+     ":2: invalid JSON: a number of more than 4300 digits"),
+    ("X.yaml", b"id: X\nmodified: " + b"1" * 5000 + b"\n", ":2: invalid YAML: a number of more than 4300 digits"),
+    ("X.yaml", b"id: X\nmodified: !!timestamp 2001-02-30\n", ": invalid YAML: day is out of range for month"),
+    ("X.yaml", b"id: X\nseverity: !!float x\n", ": invalid YAML: could not convert string to float: 'x'"),
+])
+def test_values_yaml_and_json_cannot_convert(tmp_path: Path, name: str, content: bytes, message: str) -> None:
+    folder = tmp_path / "records"
+    folder.mkdir()
+    (folder / name).write_bytes(content)
+    with pytest.raises(AdvisoryDataError) as raised:
+        import_database(folder, tmp_path / "db", now=IMPORTED_AT)
+    assert str(raised.value) == f"{folder / name}{message}"
+    assert not (tmp_path / "db").exists()
+
+
 def test_yaml_aliases_are_refused(tmp_path: Path) -> None:
     """Expanded into JSON for the digest, nested aliases would be a billion-laughs bomb."""
     folder = tmp_path / "records"

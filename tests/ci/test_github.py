@@ -285,6 +285,8 @@ def test_outside_a_runner_the_files_are_skipped_with_a_note(gate: Callable[..., 
 @pytest.mark.parametrize(("content", "message"), [
     (None, "result.json: missing: run gate check --out with this directory first"),
     ("{not json", "result.json:1: not valid JSON (Expecting property name enclosed in double quotes)"),
+    # found by benchmarks/fuzz_inputs.py: json's int() raised a bare ValueError (exit 70)
+    ('{"schema_version": ' + "1" * 5000 + "}", "result.json:1: not valid JSON (a number of more than 4300 digits)"),
     ("[]", "result.json: not a result.json written by gate check (not a JSON object)"),
     ('{"schema_version": 2}', "result.json: schema_version: 2 is newer than this gate reads (1): use the gate that "
                               "wrote it"),

@@ -220,6 +220,10 @@ def test_affected_errors(gate: Callable[..., Run], tmp_path: Path, example_db: P
     assert bad.code == 3
     assert bad.err == ("gate: error: requests[socks]>=2: give a package name and a version specifier only "
                        "(no extras, markers or URL)\n")
+    unparsable = gate("affected", "requests >>= 2", "--inventory", location)
+    assert unparsable.code == 3
+    assert unparsable.err == ("gate: error: requests >>= 2: not an advisory ID or a package NAME[==VERSION | "
+                              "SPECIFIER]: Expected semicolon (after name with no version specifier) or end\n")
 
 
 @pytest.mark.parametrize(("text", "expected"), [

@@ -30,3 +30,10 @@ def test_front_matter_needs_the_leading_fence() -> None:
     assert front_matter("# title\n---\nlicense: mit\n---\n") == {}
     assert front_matter("---\nlicense: mit\n---\nbody") == {"license": "mit"}
     assert front_matter("---\nlicense: mit\n") == {}
+
+
+def test_front_matter_values_yaml_cannot_construct_add_nothing() -> None:
+    # found by benchmarks/fuzz_inputs.py: ValueError escaped (exit 70) instead of "a malformed file adds nothing"
+    assert front_matter("---\ng: !!timestamp 2001-2-0\n---\n") == {}
+    assert front_matter("---\nlicense: " + "1" * 5000 + "\n---\n") == {}
+    assert front_matter("---\nlicense: " + "[" * 5000 + "]" * 5000 + "\n---\n") == {}

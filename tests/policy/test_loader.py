@@ -210,3 +210,58 @@ def test_null_switches_off_a_parent_section(tmp_path: Path) -> None:
     assert policy.packages is None
     assert policy.effective == {"vulnerabilities": {"block_at": "high"}}
 
+
+
+# Found by benchmarks/fuzz_inputs.py: each was an exception other than PolicyError (exit 70, no location).
+
+def test_alias_to_an_enclosing_node_is_bounded(tmp_path: Path) -> None:
+    path = write(tmp_path, "stage: s\nd: &a [*a]\n")
+    assert error_for(path) == f"{path}:2: d: nested deeper than 32 levels"
+
+
+def test_deep_nesting_is_bounded(tmp_path: Path) -> None:
+    path = write(tmp_path, "stage: s\nlicenses: " + "[" * 900 + "]" * 900 + "\n")
+    assert error_for(path) == f"{path}:2: licenses: nested deeper than 32 levels"
+
+
+@pytest.mark.parametrize("value", ["!!int 0x" + "f" * 5000, "0x7fffffffffffffffff"])
+def test_integer_out_of_range(tmp_path: Path, value: str) -> None:
+    # YAML's hexadecimal integers escape int()'s 4,300-digit limit; the schema's message would repr() them
+    path = write(tmp_path, f"advisory_db:\n  max_age_days: {value}\n")
+    shown = value.removeprefix("!!int ")
+    shown = shown if len(shown) <= 40 else shown[:37] + "..."
+    assert error_for(path) == f"{path}:2: advisory_db.max_age_days: the integer {shown} is out of range"
+
+
+def test_registry_ages_are_bounded(tmp_path: Path) -> None:
+    # a century at most: a larger one overflowed datetime arithmetic when the rule ran
+    path = write(tmp_path, "registry:\n  url: https://pypi.org/simple\n  cache_max_age_hours: 100000000000000\n")
+    assert error_for(path) == (f"{path}:3: registry.cache_max_age_hours: 100000000000000 is greater than the "
+                               "maximum of 876000")
+    path = write(tmp_path, "registry:\n  min_release_age_days: 36501\n")
+    assert error_for(path) == f"{path}:2: registry.min_release_age_days: 36501 is greater than the maximum of 36500"
+    assert load_policy(write(tmp_path, "registry:\n  min_release_age_days: 36500\n")).registry is not None
+
+
+@pytest.mark.parametrize(("url", "problem"), [
+    ("https://pypi.example:abc/simple", "Port could not be cast to integer value as 'abc'"),
+    ("https://pypi.example:99999/simple", "Port out of range 0-65535"),
+    ("http://[pypi.example/simple", "Invalid IPv6 URL"),
+    ("https:///simple", "no host"),
+])
+def test_registry_url_must_be_reachable(tmp_path: Path, url: str, problem: str) -> None:
+    path = write(tmp_path, f"registry:\n  url: '{url}'\n")
+    assert error_for(path) == f"{path}:2: registry.url: {url!r} is not a URL the index can be reached at ({problem})"
+
+
+def test_a_value_yaml_cannot_construct_is_one_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "models:\n  block_unsafe: !!python/object:os.system x\n")
+    assert error_for(path) == (f"{path}:2: models.block_unsafe: invalid value 'x': could not determine a constructor "
+                               "for the tag 'tag:yaml.org,2002:python/object:os.system'")
+
+
+def test_control_character_is_one_line_with_its_line(tmp_path: Path) -> None:
+    path = tmp_path / "policy.yml"
+    path.write_bytes(b"stage: s\nx: \"\x01\"\n")
+    assert error_for(path) == (f"{path}:2: invalid YAML: unacceptable character #x0001: control characters are "
+                               "not allowed")

@@ -142,6 +142,14 @@ def test_mutation_rejected_by_gate(setup: dict[str, Any], mutation: str) -> None
     assert error.value.diagnostic() == f"{setup['record']}: {EXPECTED_REASON[mutation]}"
 
 
+def test_envelope_with_a_number_too_long_to_convert(setup: dict[str, Any]) -> None:
+    # found by benchmarks/fuzz_inputs.py: json's int() raised a bare ValueError (exit 70), not exit 5
+    setup["record"].write_text('{"payload": "", "x": ' + "1" * 5000 + "}")
+    with pytest.raises(SignatureError) as error:
+        verify_record(setup["record"], [load_public_key(setup["pub"])])
+    assert error.value.diagnostic() == f"{setup['record']}: not a JSON DSSE envelope"
+
+
 def _sslib_verify(document: dict[str, Any], pub: Path, keyid: str) -> None:
     from securesystemslib.dsse import Envelope
     from securesystemslib.signer import SSlibKey

@@ -343,3 +343,16 @@ def test_the_gate_reads_its_own_sbom_back(old_ml_decision: Decision, tmp_path: P
         return sorted((p.name, p.version, p.ecosystem, p.hashes) for p in packages)
 
     assert identity(environment.packages) == identity(old_ml_decision.environment.packages)
+
+
+def test_names_no_purl_can_hold_get_none() -> None:
+    """Found by benchmarks/fuzz_inputs.py: packageurl raised TypeError for a blank name or one of only
+    slashes (a conda-lock entry ``name: ' '``) and ValueError for an empty one (exit 70, no SBOM)."""
+    odd = [package(" ", "1.0"), package("/", "2.0"), package("", "3.0"),
+           dataclasses.replace(package("\n", "4.0"), ecosystem="conda", pypi_name=None,
+                               source=Source(kind=SourceKind.CHANNEL, url="conda-forge"))]
+    document = check(render_sbom(decide(Environment.create(source="env", kind="test", target=Target(),
+                                                           packages=odd))))
+    assert sorted((c["name"], c["bom-ref"], "purl" in c) for c in document["components"]) == [
+        ("", "requirement:", False), ("\n", "requirement:\n", False), (" ", "requirement: ", False),
+        ("/", "requirement:/", False)]

@@ -132,6 +132,10 @@ def test_a_result_of_a_venv_check_round_trips(tmp_path: Path) -> None:
     (lambda d: d["environment"]["manifest"][4].update(hashes="sha256:abc"),
      "environment.manifest[4].hashes: not a list"),
     (lambda d: d["environment"].update(target="3.11"), "environment.target: missing or not a JSON object"),
+    # found by benchmarks/fuzz_inputs.py: left to the selection, whose message spanned lines and named no key
+    (lambda d: d["environment"]["manifest"][4].update(marker="pkg["),
+     "environment.manifest[4].marker: invalid environment marker 'pkg[' (Expected a marker variable or quoted "
+     "string)"),
 ])
 def test_a_result_the_gate_cannot_use(result: Path, change: Any, message: str) -> None:
     edit(result, change)
@@ -150,3 +154,23 @@ def test_a_missing_baseline(tmp_path: Path) -> None:
     with pytest.raises(InputError) as raised:
         load_baseline(tmp_path / "absent.json", target=None)
     assert raised.value.diagnostic() == f"{tmp_path / 'absent.json'}: no such file or directory"
+
+
+def test_a_result_with_a_number_too_long_to_convert(result: Path) -> None:
+    # found by benchmarks/fuzz_inputs.py: json's int() raised a bare ValueError (exit 70)
+    text = result.read_text(encoding="utf-8")
+    result.write_text(text.replace('"schema_version": 1', '"schema_version": ' + "1" * 5000), encoding="utf-8")
+    line = text[: text.index('"schema_version"')].count("\n") + 1
+    with pytest.raises(InputError) as raised:
+        load_baseline(result, target=None)
+    assert raised.value.diagnostic() == f"{result}:{line}: not valid JSON (a number of more than 4300 digits)"
+
+
+def test_a_requirement_naming_no_project_matches_itself(tmp_path: Path) -> None:
+    # a path kept as the name ("./sub") was normalised to "-/sub" when read back: drift with itself
+    requirements = tmp_path / "requirements.txt"
+    requirements.write_text("-e ./sub\nrequests==2.31.0\n", encoding="utf-8")
+    environment = reader_for_lockfile(requirements).read(requirements, target=None)
+    baseline = load_baseline(write_result(tmp_path / "result.json", environment), target=None)
+    assert [p.name for p in baseline.packages] == ["./sub", "requests"]
+    assert baseline.digest == environment.digest

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gate.errors import InputError
 from gate.model import Location, SourceKind, Target
@@ -203,6 +206,9 @@ def test_pip_section_is_read_as_a_requirements_file(tmp_path: Path) -> None:
     ("dependencies:\n  - {conda: numpy}\n", ":2: dependencies[0]: unexpected mapping 'conda' among the dependencies "
                                             "(only 'pip:' is one)"),
     ("dependencies:\n  - pip: numpy\n", ":2: dependencies[0].pip: expected a list, got a string"),
+    # found by benchmarks/fuzz_inputs.py: an empty mapping raised KeyError (exit 70)
+    ("dependencies:\n  - python=3.11\n  - {}\n", ":3: dependencies[1].pip: missing"),
+    ('dependencies:\n  - pip:\n    - "-r a\\0b.txt"\n', ":3: -r 'a\\x00b.txt': a path with a NUL character"),
     ("dependencies:\n  - pip:\n    - [numpy]\n", ":3: dependencies[0].pip[0]: expected a string, got a list"),
     ("dependencies:\n  - pip:\n    - --frobnicate\n", ":3: unknown option --frobnicate (not one pip accepts in a "
                                                        "requirements file)"),
@@ -302,3 +308,23 @@ def test_detection_never_raises(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     assert not READER.detect(fifo)
     assert READER.detect(ASSET)
+
+
+SPEC_PARTS = st.sampled_from([
+    "numpy", "conda-forge::", "pytorch/linux-64::", "=", "==", ">=", "<", "!=", "~=", "1.26", "1.*", " ", "*",
+    "py311_0", "[", "]", "version=", "build=", "channel=", "subdir=", "md5=", "sha256=", "'", '"', ",", "|",
+    "a" * 64, "@", "#", "\t", "é", "\x00", "::", "/", "_", "-", ".",
+])
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(SPEC_PARTS, max_size=12).map("".join))
+def test_any_spec_text_parses_or_is_a_value_error(text: str) -> None:
+    """The reader turns parse_conda_spec's ValueError into a located InputError; anything else it
+    raised would be a crash (exit 70). A parsed spec has a conda name."""
+    try:
+        spec = parse_conda_spec(text)
+    except ValueError as raised:
+        assert "\n" not in str(raised).replace(repr(text), "")
+        return
+    assert re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_.\-]*", spec.name)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gate.errors import InputError
 from gate.model import SourceKind, Target
@@ -159,3 +161,28 @@ def test_detection_never_raises(tmp_path: Path) -> None:
     assert not READER.detect(binary)
     assert not READER.detect(tmp_path)
     assert not READER.detect(tmp_path / "absent")
+
+
+URL_PARTS = st.sampled_from([
+    "@EXPLICIT", "# platform: linux-64", "# platform: ", "https://conda.anaconda.org/conda-forge/", "linux-64/",
+    "noarch/", "numpy-1.26.4-py311h64a7726_0", ".conda", ".tar.bz2", "#", "md5=", "sha256:",
+    "d7c89558ba9fa0495403155b64376d81",
+    "file:///", "https://[", "]", "\n", " ", "\t", "-", "_", "/", "?", "%", "\uff03", "\x00", "é", "@", "::",
+])
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(st.lists(URL_PARTS, max_size=24).map("".join))
+def test_any_text_gives_packages_or_one_line_error(text: str) -> None:
+    """Whatever the file holds, detection answers and reading gives packages or an InputError whose
+    message is one line: never another exception (exit 70)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as directory:
+        path = Path(directory) / "spec-file.txt"
+        path.write_text(text, encoding="utf-8")
+        assert CondaExplicitReader().detect(path) in (True, False)
+        try:
+            CondaExplicitReader().read(path, target=None)
+        except InputError as raised:
+            assert "\n" not in str(raised)

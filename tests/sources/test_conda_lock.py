@@ -105,6 +105,14 @@ def test_pip_sources(tmp_path: Path, url: str, source: Source) -> None:
     assert (package.ecosystem, package.source, package.hashes) == ("pypi", source, (("sha256", "ab" * 32),))
 
 
+def test_pip_url_that_cannot_be_split(tmp_path: Path) -> None:
+    # found by benchmarks/fuzz_inputs.py: urlsplit raised ValueError (exit 70)
+    entry = ("- name: torch\n  version: 2.4.0\n  manager: pip\n  platform: linux-64\n  dependencies: {}\n"
+             "  url: https://[files.example/torch-2.4.0-cp311-none-linux_x86_64.whl\n  category: main\n")
+    path = write(tmp_path, HEADER + entry)
+    assert error(path) == f"{path}:11: package[0].url: not a valid URL (Invalid IPv6 URL)"
+
+
 @pytest.mark.parametrize(("old", "new", "message"), [
     ("version: 1.26.4", "version: [1]", ":7: package[0].version: expected a string, got a list"),
     ("version: 1.26.4", "version:", ":7: package[0].version: expected a string, got nothing (null)"),

@@ -153,6 +153,12 @@ def test_deeply_nested(tmp_path: Path) -> None:
     assert error(path) == f"{path}: not valid JSON (nested too deeply)"
 
 
+def test_a_number_too_long_to_convert(tmp_path: Path) -> None:
+    # found by benchmarks/fuzz_inputs.py: json's int() raised a bare ValueError (exit 70)
+    path = write(tmp_path, '{\n  "_meta": {"pipfile-spec": ' + "6" * 5000 + "}\n}")
+    assert error(path) == f"{path}:2: not valid JSON (a number of more than 4300 digits)"
+
+
 @pytest.mark.parametrize(("document", "message"), [
     ("[]", "expected an object, got an array"),
     ('{"default": {}}', "_meta: missing (is this a Pipfile.lock?)"),
@@ -170,6 +176,9 @@ def test_deeply_nested(tmp_path: Path) -> None:
     (lock({"numpy": {"version": "latest"}}), "default.numpy.version: not a version specifier: 'latest'"),
     (lock({"numpy": {"version": "==1.0", "editable": "yes", "path": "."}}),
      "default.numpy.editable: expected true or false, got a string"),
+    # found by benchmarks/fuzz_inputs.py: urlsplit raised ValueError (exit 70)
+    (lock({"numpy": {"file": "https://[files.example/numpy-1.0.tar.gz"}}),
+     "default.numpy.file: not a valid URL (Invalid IPv6 URL)"),
 ])
 def test_wrong_types(tmp_path: Path, document: dict[str, Any] | str, message: str) -> None:
     path = write(tmp_path, document)

@@ -155,6 +155,9 @@ def test_binary_junk_missing_and_oversized(tmp_path: Path, monkeypatch: pytest.M
     assert error(junk) == f"{junk}:2: not valid UTF-8 (invalid start byte: byte 0xff at offset 21)"
     nested = write(tmp_path, HEADER + "x = " + "[" * 100_000 + "]" * 100_000 + "\n")
     assert error(nested) == f"{nested}: not valid TOML (nested too deeply)"
+    # found by benchmarks/fuzz_inputs.py: tomllib's int() raised a bare ValueError (exit 70)
+    long_number = write(tmp_path, HEADER + ENTRY + "size = " + "1" * 5000 + "\n")
+    assert error(long_number) == f"{long_number}:8: not valid TOML (a number of more than 4300 digits)"
     assert error(tmp_path / "absent.toml") == f"{tmp_path}/absent.toml: no such file"
     monkeypatch.setattr(pylock_module, "MAX_PYLOCK_BYTES", 10)
     path = write(tmp_path, HEADER + ENTRY)

@@ -153,6 +153,35 @@ def test_record_that_is_not_utf8(venv: tuple[Path, Path]) -> None:
     assert problem.problem.startswith("not verifiable: RECORD not valid UTF-8 (invalid start byte: byte 0xff")
 
 
+def test_record_rows_a_fuzzer_found(venv: tuple[Path, Path]) -> None:
+    # benchmarks/fuzz_inputs.py: each raised ValueError from int() or os.lstat (exit 70); each is now a problem
+    root, site = venv
+    install(site, "odd", "1.0", {"odd.py": b"pass\n"}, extra_rows=(
+        "odd.py,sha256=abc," + "1" * 5000,  # int() converts at most 4,300 digits
+        "odd.py,sha256=abc,\u00b2",  # str.isdigit() says yes, int() says no
+        "odd\x00.py,sha256=abc,5",  # os.lstat refuses a NUL
+    ))
+    rel = f"{SITE}/odd-1.0.dist-info/RECORD"
+    assert verify_installed_files(root) == (
+        ModifiedFile(package="odd", path=rel, problem="not verifiable: RECORD line 5 has a size of 5000 digits, "
+                                                      "larger than any file"),
+        ModifiedFile(package="odd", path=rel, problem="not verifiable: RECORD line 6 has size '\u00b2', not a number"),
+        ModifiedFile(package="odd", path=rel, problem="not verifiable: RECORD line 7 names a path with a NUL "
+                                                      "character"),
+    )
+
+
+def test_record_field_over_the_csv_limit(venv: tuple[Path, Path]) -> None:
+    # benchmarks/fuzz_inputs.py: csv.Error escaped (exit 70); the RECORD is unverifiable, which blocks
+    root, site = venv
+    record = site / "other_pkg-2.0.dist-info" / "RECORD"
+    record.write_text(record.read_text(encoding="utf-8") + "x" * 200_000 + ",sha256=abc,1\n", encoding="utf-8")
+    assert verify_installed_files(root) == (
+        ModifiedFile(package="other-pkg", path=f"{SITE}/other_pkg-2.0.dist-info/RECORD",
+                     problem="not verifiable: RECORD line 5: field larger than field limit (131072)"),
+    )
+
+
 def test_work_is_bounded(venv: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch) -> None:
     root, _ = venv
     monkeypatch.setattr(record_check, "MAX_ENTRIES", 3)

@@ -199,6 +199,10 @@ def test_local_projects_are_named_by_their_pyproject(tmp_path: Path) -> None:
     assert error(write(tmp_path, "./libs/mylib\n")) == (
         f"{tmp_path}/./libs/mylib/pyproject.toml: not valid TOML (Expected ']' at the end of a table declaration "
         "(at line 1, column 9))")
+    # found by benchmarks/fuzz_inputs.py: tomllib's int() raised a bare ValueError (exit 70)
+    (tmp_path / "libs" / "mylib" / "pyproject.toml").write_text("[project]\nx = " + "1" * 5000, encoding="utf-8")
+    assert error(write(tmp_path, "./libs/mylib\n")) == (
+        f"{tmp_path}/./libs/mylib/pyproject.toml:2: not valid TOML (a number of more than 4300 digits)")
 
 
 def test_archives(tmp_path: Path) -> None:
@@ -342,6 +346,16 @@ def test_includes_nested_too_deep(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
     ("alpha @ https://example.org/beta-1.0-py3-none-any.whl\n",
      "1: alpha @ https://example.org/beta-1.0-py3-none-any.whl: the wheel is for beta"),
     ("git+https://example.org/x.git#egg=not/a/name\n", "1: #egg=not/a/name is not a project name"),
+    # found by benchmarks/fuzz_inputs.py: urlsplit raised ValueError (exit 70)
+    ("https://[example.org/beta-1.0-py3-none-any.whl\n",
+     "1: https://[example.org/beta-1.0-py3-none-any.whl: not a valid URL (Invalid IPv6 URL)"),
+    ("beta @ https://[example.org/beta-1.0-py3-none-any.whl\n",
+     "1: https://[example.org/beta-1.0-py3-none-any.whl: not a valid URL (Invalid IPv6 URL)"),
+    ("-e git+https://[example.org/x.git#egg=x\n", "1: git+https://[example.org/x.git#egg=x: not a valid URL "
+                                                 "(Invalid IPv6 URL)"),
+    ("-r file://[x/other.txt\n", "1: file://[x/other.txt: not a valid URL (Invalid IPv6 URL)"),
+    ("https://example\uff03org/beta-1.0-py3-none-any.whl\n", "1: https://example\uff03org/beta-1.0-py3-none-any.whl: "
+     "not a valid URL (netloc 'example\uff03org' contains invalid characters under NFKC normalization)"),
 ])
 def test_bad_lines_are_one_line_errors(tmp_path: Path, text: str, message: str) -> None:
     path = write(tmp_path, text)
@@ -420,6 +434,7 @@ LINE_PARTS = st.sampled_from([
     "alpha==1.0", "beta>=2", "-e .", "--hash=sha256:" + A64, "\\", "#", " ", "\n", ";", "python_version<'3'",
     "@", "git+https://example.org/x.git@v1#egg=x", "-r", "-c", "x.txt", "--index-url", "https://a.example/simple",
     "[extra]", "'", '"', "\t", "==1.*", "\x00", "\u00e9", "./dir", "pkg-1.0-py3-none-any.whl", "--bogus",
+    "https://[", "]", "file://", "\uff03", "%",  # URLs urlsplit refuses (found by benchmarks/fuzz_inputs.py)
 ])
 
 

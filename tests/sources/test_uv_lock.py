@@ -360,6 +360,9 @@ def test_missing_file(tmp_path: Path) -> None:
      "(found: editable, registry)"),
     (package("a", source='{ git = "https://example.com/a.git?rev=main" }'), 5,
      "package[0].source.git: no commit after '#' in 'https://example.com/a.git?rev=main'"),
+    # found by benchmarks/fuzz_inputs.py: urlsplit raised ValueError (exit 70)
+    (package("a", source='{ git = "https://[example.com/a.git#0123abc" }'), 5,
+     "package[0].source.git: not a valid URL: 'https://[example.com/a.git#0123abc' (Invalid IPv6 URL)"),
     (package("a", extra='wheels = [{ url = "x", hash = "md5-abc" }]\n'), 5,
      "package[0].wheels[0].hash: expected '<algorithm>:<hex digest>', got 'md5-abc'"),
     (package("a", extra='wheels = ["a.whl"]\n'), 5, "package[0].wheels[0]: expected a table, got a string"),

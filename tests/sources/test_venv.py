@@ -294,6 +294,14 @@ def test_egg_link_to_a_missing_project_fails_closed(tmp_path: Path) -> None:
                                  "listed (No such file or directory)")
 
 
+def test_egg_link_to_a_path_with_a_nul_character(tmp_path: Path) -> None:
+    # found by benchmarks/fuzz_inputs.py: os.scandir raised ValueError (exit 70)
+    site = make_venv(tmp_path / "venv")
+    (site / "odd.egg-link").write_text("src\x00x\n.", encoding="utf-8")
+    assert read_error(tmp_path / "venv") == (f"{site / 'odd.egg-link'}: names a directory with a NUL character, "
+                                             "which no path holds")
+
+
 # --- duplicates, unparsable versions --------------------------------------------------------------
 
 
@@ -499,6 +507,9 @@ def test_a_fifo_is_refused_not_read(tmp_path: Path) -> None:
      ": archive_info.hashes.sha256: not a hex digest"),
     ("[]", ": not a JSON object"),
     ("[" * 100_000, ": not valid JSON (nested too deeply)"),
+    # found by benchmarks/fuzz_inputs.py: json's int() raised a bare ValueError (exit 70)
+    ('{"url": "https://x",\n "archive_info": {"size": ' + "1" * 5000 + "}}",
+     ":2: not valid JSON (a number of more than 4300 digits)"),
 ])
 def test_malformed_direct_url(tmp_path: Path, content: str, message: str) -> None:
     site = make_venv(tmp_path / "venv")

@@ -93,7 +93,10 @@ def _allowed_index(url: str, allowed: tuple[str, ...]) -> bool:
 
 
 def _normalise_url(url: str) -> str:
-    parts = urlsplit(url.strip())
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:  # not a URL (an unclosed IPv6 host): compared as written, so it matches no other
+        return url.strip()
     return f"{parts.scheme.lower()}://{parts.netloc.lower()}{parts.path.rstrip('/')}"
 
 
@@ -102,7 +105,10 @@ def _channel_name(channel: str | None) -> str | None:
     if channel is None:
         return None
     text = channel.strip().rstrip("/")
-    parts = urlsplit(text)
+    try:
+        parts = urlsplit(text)
+    except ValueError:  # not a URL (an unclosed IPv6 host): compared as written
+        return text.lower()
     if parts.scheme and parts.netloc.lower() in ("conda.anaconda.org", "anaconda.org"):
         return parts.path.strip("/").split("/")[0].lower()
     return text.lower() if not parts.scheme else _normalise_url(text)

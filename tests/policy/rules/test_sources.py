@@ -79,3 +79,11 @@ def test_require_hashes_and_pins(tmp_path: Path) -> None:
         ("sources.require_pins", "loose", Status.BLOCKING), ("sources.require_hashes", None, Status.BLOCKING)]
     assert found[1][3] == ("1 package(s) are not locked by a sha256 or stronger hash: lock them with "
                            "--generate-hashes (pip-compile, uv) or a hashed lock format (md5only==1.0)")
+
+
+def test_urls_that_cannot_be_split_match_nothing_allowed(tmp_path: Path) -> None:
+    # found by benchmarks/fuzz_inputs.py: urlsplit raised ValueError (exit 70); compared as written, they block
+    found = judged(tmp_path, pkg("numpy", url="https://[pypi.org/simple"),
+                   pkg("scipy", SourceKind.CHANNEL, "https://[conda.anaconda.org/conda-forge", ecosystem="conda"))
+    assert [(rule, name, status) for rule, name, status, _ in found] == [
+        ("sources.channels", "scipy", Status.BLOCKING), ("sources.indexes", "numpy", Status.BLOCKING)]
