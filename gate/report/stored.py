@@ -7,7 +7,6 @@ the file and the key path (``findings[3].severity``), never a traceback from a r
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any
 
@@ -87,21 +86,12 @@ def key_path(parts: Any) -> str:
 def read_result(path: Path) -> dict[str, Any]:
     """The parsed, checked result document at ``path``."""
     from gate.schema_validation import draft_2020_12
-    from gate.sources.base import decode_utf8, long_number, read_bounded
+    from gate.sources.base import decode_utf8, load_json, read_bounded
 
     data = read_bounded(path, limit=MAX_RESULT_BYTES)
     if data is None:
         raise InputError("missing: run gate check --out with this directory first", where=path)
-    text = decode_utf8(data, where=path)
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(f"not valid JSON ({error.msg})", where=path, line=error.lineno) from None
-    except RecursionError:
-        raise InputError("not valid JSON (nested too deeply)", where=path) from None
-    except ValueError:  # an integer too long to convert
-        problem, line = long_number(text)
-        raise InputError(f"not valid JSON ({problem})", where=path, line=line) from None
+    document = load_json(decode_utf8(data, where=path), where=str(path))
     if not isinstance(document, dict):
         raise InputError("not a result.json written by gate check (not a JSON object)", where=path)
     version = document.get("schema_version")

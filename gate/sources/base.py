@@ -13,13 +13,14 @@ on every read (the candidate is hostile data), and no special files (a FIFO woul
 from __future__ import annotations
 
 import enum
+import json
 import os
 import re
 import stat
 import sys
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from gate.errors import InputError
 from gate.model import Environment, Package, Target
@@ -120,6 +121,20 @@ def long_number(text: str) -> tuple[str, int | None]:
     found = next((match for match in tokens.finditer(text) if match.group("number")), None)
     line = text.count("\n", 0, found.start()) + 1 if found is not None else None
     return f"a number of more than {limit} digits", line
+
+
+def load_json(text: str, *, where: str) -> Any:
+    """Parse JSON; an error names the line the json module reports, or the line of an integer
+    too long to convert (:func:`long_number`)."""
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as error:
+        raise InputError(f"not valid JSON ({error.msg})", where=where, line=error.lineno) from None
+    except RecursionError:
+        raise InputError("not valid JSON (nested too deeply)", where=where) from None
+    except ValueError:  # an integer too long to convert, not a JSONDecodeError
+        problem, line = long_number(text)
+        raise InputError(f"not valid JSON ({problem})", where=where, line=line) from None
 
 
 def relative_file(path: Path, root: Path) -> str:

@@ -52,7 +52,7 @@ from urllib.parse import unquote
 from packaging.utils import canonicalize_name
 
 from gate.model import Environment, LicenseFields, Location, Package, Source, SourceKind, Target
-from gate.sources.base import InputKind
+from gate.sources.base import InputKind, load_json
 from gate.sources.conda_names import (
     KNOWN_SUBDIRS,
     build_has_python,
@@ -61,7 +61,7 @@ from gate.sources.conda_names import (
     subdir_marker,
     untargeted_note,
 )
-from gate.sources.lockfile import Where, load_json, paused_gc, read_sample, read_text, sorted_hashes
+from gate.sources.lockfile import Where, paused_gc, read_sample, read_text, sorted_hashes
 from gate.sources.requirements import split_revision
 
 MAX_SBOM_BYTES = 100 * 1024 * 1024  # SBOMs of whole images with file lists run to tens of MB

@@ -9,7 +9,7 @@ say what is to be installed:
   :func:`read_head` (the first bytes as they are) for detection, which must be cheap and never
   fail; :func:`read_text` for the full parse, bounded and strict UTF-8; :func:`paused_gc` around
   a read that allocates many objects that are not cyclic garbage.
-- Parsing with lines: :func:`load_toml`, :func:`load_json` and :func:`compose_yaml` turn a
+- Parsing with lines: :func:`load_toml`, :func:`~gate.sources.base.load_json` and :func:`compose_yaml` turn a
   syntax error into a message with the line the parser reports; :func:`array_table_lines` finds
   the line of each ``[[name]]`` header, which ``tomllib`` does not keep. The YAML tree is
   bounded in nodes with aliases expanded, so a YAML bomb is an error, not an exhausted machine.
@@ -25,7 +25,6 @@ say what is to be installed:
 from __future__ import annotations
 
 import gc
-import json
 import os
 import re
 import stat
@@ -143,20 +142,6 @@ def load_toml(text: str, *, where: str) -> dict[str, Any]:
     except ValueError:  # an integer too long to convert, not a TOMLDecodeError
         problem, line = long_number(text)
         raise InputError(f"not valid TOML ({problem})", where=where, line=line) from None
-
-
-def load_json(text: str, *, where: str) -> Any:
-    """Parse JSON; an error names the line the json module reports, or the line of an integer
-    too long to convert (:func:`~gate.sources.base.long_number`)."""
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(f"not valid JSON ({error.msg})", where=where, line=error.lineno) from None
-    except RecursionError:
-        raise InputError("not valid JSON (nested too deeply)", where=where) from None
-    except ValueError:  # an integer too long to convert, not a JSONDecodeError
-        problem, line = long_number(text)
-        raise InputError(f"not valid JSON ({problem})", where=where, line=line) from None
 
 
 def array_table_lines(text: str, name: str, count: int) -> list[int | None]:

@@ -44,12 +44,11 @@ from packaging.specifiers import InvalidSpecifier, SpecifierSet
 from packaging.utils import canonicalize_name
 
 from gate.model import Environment, Location, Package, Source, SourceKind, Target
-from gate.sources.base import InputKind
+from gate.sources.base import InputKind, load_json
 from gate.sources.lockfile import (
     MAX_LOCK_BYTES,
     Where,
     hash_strings,
-    load_json,
     read_sample,
     read_text,
     sorted_hashes,

@@ -49,7 +49,6 @@ they are not one target, so the environment's target stays empty), ``attestation
 from __future__ import annotations
 
 import re
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -64,15 +63,14 @@ from packaging.version import Version
 
 from gate.errors import InputError
 from gate.model import Environment, Location, Package, Source, SourceKind, Target
-from gate.sources.base import InputKind, decode_utf8, long_number, read_bounded
-from gate.sources.lockfile import DETECT_BYTES, read_head
+from gate.sources.base import InputKind, decode_utf8, read_bounded
+from gate.sources.lockfile import DETECT_BYTES, load_toml, read_head
 from gate.targets import marker_environments
 
 MAX_PYLOCK_BYTES = 50 * 1024 * 1024  # 90x the largest pylock.toml in the corpus (560 kB)
 RUNTIME = "runtime"
 SUPPORTED_LOCK_VERSION = Version("1.0")
 
-_TOML_ERROR_POSITION = re.compile(r"\s*\(at line (\d+), column \d+\)$|\s*\(at end of document\)$")
 _PACKAGES_HEADER = re.compile(r"^[ \t]*\[\[[ \t]*packages[ \t]*\]\][ \t]*(?:#.*)?$", re.MULTILINE)
 _TABLE_HEADER = re.compile(r"^[ \t]*\[", re.MULTILINE)
 _LOCK_VERSION_KEY = re.compile(r"^[ \t]*(?:lock-version|\"lock-version\"|'lock-version')[ \t]*=", re.MULTILINE)
@@ -110,7 +108,7 @@ class PylockReader:
         if data is None:
             raise InputError("no such file", where=where)
         text = decode_utf8(data, where=where)
-        document = _load_toml(text, where=where)
+        document = load_toml(text, where=where)
         try:
             lock = Pylock.from_dict(document)
         except PylockValidationError as error:
@@ -129,26 +127,6 @@ class PylockReader:
             notes = (f"{where}: lock-version {lock.lock_version} is newer than {SUPPORTED_LOCK_VERSION}; keys "
                      "added since were not read.",)
         return Environment.create(source=where, kind=self.name, target=Target(), packages=packages, notes=notes)
-
-
-def _load_toml(text: str, *, where: str) -> dict[str, Any]:
-    """``tomllib.loads`` with its error as one line and the line number pulled out of the
-    message (Python 3.11's ``TOMLDecodeError`` has no ``lineno`` attribute)."""
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        message = str(error)
-        position = _TOML_ERROR_POSITION.search(message)
-        line: int | None = None
-        if position is not None:
-            line = int(position.group(1)) if position.group(1) else max(1, len(text.splitlines()))
-            message = message[: position.start()]
-        raise InputError(f"not valid TOML ({message})", where=where, line=line) from None
-    except RecursionError:
-        raise InputError("not valid TOML (nested too deeply)", where=where) from None
-    except ValueError:  # an integer too long to convert, not a TOMLDecodeError
-        problem, line = long_number(text)
-        raise InputError(f"not valid TOML ({problem})", where=where, line=line) from None
 
 
 def _error_line(context: str | None, text: str) -> int | None:

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from gate.errors import InputError
-from gate.sources.lockfile import load_json, load_toml
+from gate.sources.base import load_json
+from gate.sources.lockfile import load_toml
 
 
 def error(load: Callable[..., Any], text: str) -> str:
