@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,14 +17,12 @@ from urllib.parse import unquote
 from packaging.utils import canonicalize_name
 
 from gate.clock import parse_instant
-from gate.errors import InputError
 from gate.inventory.store import Inventory
 from gate.monitor.core import Subject
 from gate.policy import Policy, policy_from_effective
 from gate.record.keys import PublicKey
 from gate.record.replay import NOT_REPLAYED, RecordedCheck, recorded_check
-
-_SNIFF_BYTES = 65536
+from gate.sources.lockfile import read_sample
 
 
 def from_inventory(inventory: Inventory) -> Iterator[Subject]:
@@ -41,20 +38,13 @@ def from_inventory(inventory: Inventory) -> Iterator[Subject]:
 def is_record(path: Path) -> bool:
     """A DSSE envelope (told by content: a JSON object with ``payloadType``), not an SBOM.
 
-    The first and the last 64 kB are read: the gate writes sorted keys, so ``payloadType`` follows
-    the base64 payload, which for an environment of a hundred packages is already longer than that."""
-    try:
-        with open(path, "rb") as handle:
-            head = handle.read(_SNIFF_BYTES)
-            size = os.fstat(handle.fileno()).st_size
-            tail = b""
-            if size > len(head):
-                handle.seek(max(len(head), size - _SNIFF_BYTES))
-                tail = handle.read(_SNIFF_BYTES)
-    except OSError as error:
-        raise InputError(f"cannot read: {error.strerror}", where=path) from None
-    return (head.lstrip().startswith(b"{") and (b'"payloadType"' in head or b'"payloadType"' in tail)
-            and b'"bomFormat"' not in head)
+    The first and the last 64 kB are looked at (:func:`read_sample`): the gate writes sorted keys,
+    so ``payloadType`` follows the base64 payload, which for an environment of a hundred packages
+    is already longer than that. A file that cannot be read is not a record; the SBOM reader then
+    says why it cannot be read."""
+    sample = read_sample(path)
+    return (sample is not None and sample.lstrip().startswith("{") and '"payloadType"' in sample
+            and '"bomFormat"' not in sample)
 
 
 def from_record(path: Path, keys: Sequence[PublicKey]) -> tuple[Subject, str | None]:
