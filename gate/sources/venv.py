@@ -44,7 +44,6 @@ the path.
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import re
 from collections.abc import Iterable
@@ -57,7 +56,7 @@ from packaging.utils import canonicalize_name
 
 from gate.errors import InputError
 from gate.model import Environment, LicenseFields, Location, Package, Source, SourceKind, Target
-from gate.sources.base import InputKind, decode_utf8, long_number, read_bounded, relative_file
+from gate.sources.base import InputKind, decode_utf8, load_json, read_bounded, relative_file
 from gate.targets import platform_of_wheel_tag
 
 MAX_METADATA_BYTES = 10 * 1024 * 1024  # 70x the largest in the 221-distribution benchmark env (140 kB)
@@ -505,16 +504,7 @@ def _read_direct_url(path: str) -> tuple[Source, tuple[tuple[str, str], ...]] | 
     data = read_bounded(path, limit=MAX_DIRECT_URL_BYTES)
     if data is None:
         return None
-    text = decode_utf8(data, where=path)
-    try:
-        document = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise InputError(f"not valid JSON ({error.msg})", where=path, line=error.lineno) from error
-    except RecursionError as error:
-        raise InputError("not valid JSON (nested too deeply)", where=path) from error
-    except ValueError as error:  # an integer too long to convert
-        problem, line = long_number(text)
-        raise InputError(f"not valid JSON ({problem})", where=path, line=line) from error
+    document = load_json(decode_utf8(data, where=path), where=path)
     if not isinstance(document, dict):
         raise InputError("not a JSON object", where=path)
     url = document.get("url")
